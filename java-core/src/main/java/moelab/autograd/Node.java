@@ -1,0 +1,6 @@
+package moelab.autograd;
+
+import moelab.tensor.Tensor;
+
+/** One recorded op on the tape: its name, its inputs and its backward closure. */
+public record Node(String op, Tensor[] inputs, BackwardFn backward) {}

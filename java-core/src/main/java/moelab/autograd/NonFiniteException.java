@@ -1,0 +1,6 @@
+package moelab.autograd;
+
+/** Thrown when NaN/Inf detection is on and an op produced a non-finite value. */
+public final class NonFiniteException extends ArithmeticException {
+    public NonFiniteException(String message) { super(message); }
+}

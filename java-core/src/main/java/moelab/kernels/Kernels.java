@@ -1,0 +1,93 @@
+package moelab.kernels;
+
+/**
+ * The numeric kernels the engine needs, on float[] arrays with explicit offsets and shapes.
+ * All matrices are row-major. {@link ScalarKernels} is the plain reference every back end is
+ * tested against; back ends plug in through {@link KernelsProvider} and {@link Backends}.
+ *
+ * <p>Contract for every implementation:
+ * <ul>
+ *   <li>Results are deterministic for a given back end and thread count (no racing reductions).</li>
+ *   <li>Methods named {@code ...Backward} ACCUMULATE (+=) into their gradient outputs.</li>
+ *   <li>Zero-sized dimensions are legal and do nothing (beyond what beta scaling implies).</li>
+ *   <li>Implementations may be called from one thread at a time; they may use threads inside.</li>
+ * </ul>
+ */
+public interface Kernels {
+
+    /** Back-end name: "scalar", "simd", "native", "cuda". */
+    String name();
+
+    /** Threads this instance uses inside one call. */
+    int threads();
+
+    // ---------------------------------------------------------------- GEMM
+
+    /**
+     * C = alpha * op(A) * op(B) + beta * C, op(A) [m,k], op(B) [k,n], C [m,n].
+     * A is stored [m,k] (lda >= k), or [k,m] (lda >= m) when transA; B is stored [k,n] (ldb >= n),
+     * or [n,k] (ldb >= k) when transB; C is [m,n] with ldc >= n. beta == 0 ignores C's old values
+     * (NaNs included).
+     */
+    void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+               float beta, float[] c, int cOff, int ldc);
+
+    // ---------------------------------------------------------------- row-wise ops (x [rows, cols])
+
+    /** y[r,:] = softmax(x[r,:]). x and y may be the same region. */
+    void softmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols);
+
+    /** dx[r,:] += y[r,:] * (dy[r,:] - dot(dy[r,:], y[r,:])), y the softmax output. */
+    void softmaxBackwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int rows, int cols);
+
+    /** y[r,:] = x[r,:] - logsumexp(x[r,:]). x and y may be the same region. */
+    void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols);
+
+    /**
+     * RMSNorm: invRms[r] = 1/sqrt(mean(x[r,:]^2) + eps); y[r,c] = x[r,c] * invRms[r] * w[c].
+     * w [cols], invRms [rows] (written, kept for backward).
+     */
+    void rmsnormForward(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, float[] invRms, int invOff,
+                        int rows, int cols, float eps);
+
+    /**
+     * RMSNorm backward from the forward's x, w and invRms: with xh = x*invRms,
+     * dx += invRms * (w*dy - xh * mean(w*dy*xh)); dw += sum_r dy*xh. dx or dw may be null (skipped).
+     */
+    void rmsnormBackward(float[] x, int xOff, float[] w, int wOff, float[] invRms, int invOff, float[] dy, int dyOff,
+                         float[] dx, int dxOff, float[] dw, int dwOff, int rows, int cols);
+
+    /**
+     * Top-k of each row: idx[r,j], val[r,j] (j < k) the k largest values in descending order; ties
+     * go to the lower column index. NaN is not allowed in x. 0 <= k <= cols.
+     */
+    void topkRows(float[] x, int xOff, int rows, int cols, int k, int[] idx, int idxOff, float[] val, int valOff);
+
+    // ---------------------------------------------------------------- elementwise (n values)
+
+    /** h = silu(a) * b, silu(a) = a * sigmoid(a). h may alias a or b. */
+    void swigluForward(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int n);
+
+    /** da += dh * b * silu'(a), db += dh * silu(a); silu'(a) = s(a) * (1 + a * (1 - s(a))). da or db may be null. */
+    void swigluBackward(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff,
+                        float[] da, int daOff, float[] db, int dbOff, int n);
+
+    /** out = a + b. out may alias a or b. */
+    void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n);
+
+    /** out = a * b. out may alias a or b. */
+    void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n);
+
+    /** y += alpha * x. */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** x *= alpha. */
+    void scale(float alpha, float[] x, int xOff, int n);
+
+    /** sum of x (accumulated in float in a fixed, back-end specific order). */
+    float sum(float[] x, int xOff, int n);
+
+    /** sum of a*b. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+}
