@@ -1,0 +1,30 @@
+package moelab.train;
+
+import moelab.autograd.Parameters;
+import moelab.tensor.Tensor;
+
+/** Gradient clipping by the global L2 norm over all parameters. */
+public final class GradClip {
+    private GradClip() {}
+
+    /** Scales every gradient by min(1, maxNorm / norm); returns the norm before clipping. */
+    public static double clipGlobalNorm(Parameters params, double maxNorm) {
+        if (!(maxNorm > 0)) throw new IllegalArgumentException("clipGlobalNorm: maxNorm must be > 0, got " + maxNorm);
+        double ss = 0;
+        for (Tensor t : params.asMap().values()) {
+            float[] g = t.grad();
+            if (g == null) continue;
+            for (float x : g) ss += (double) x * x;
+        }
+        double norm = Math.sqrt(ss);
+        if (norm > maxNorm) {
+            float s = (float) (maxNorm / (norm + 1e-6));
+            for (Tensor t : params.asMap().values()) {
+                float[] g = t.grad();
+                if (g == null) continue;
+                for (int i = 0; i < g.length; i++) g[i] *= s;
+            }
+        }
+        return norm;
+    }
+}
