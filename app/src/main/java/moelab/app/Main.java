@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The command line: {@code ./moe <subcommand>}. */
 @Command(name = "moe", mixinStandardHelpOptions = true, version = "moe-routing-lab 0.1.0",
         description = "Mixture-of-Experts training and routing-research engine.",
-        subcommands = {Main.BackendsCommand.class})
+        subcommands = {moelab.app.demo.DemoCommand.class, Main.BackendsCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
