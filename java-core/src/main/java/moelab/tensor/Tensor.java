@@ -80,6 +80,7 @@ public final class Tensor {
     public int offset() { return offset; }
 
     public boolean isContiguous() {
+        if (numel == 0) return true; // nothing to lay out (contiguousStrides of [2,0,5] would fail the check below)
         int expect = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expect) return false;
