@@ -41,7 +41,7 @@ public final class Attention {
         }
         Tensor o = Tensor.of(out, s4);
         return Autograd.record("attention", o, g -> {
-            Kernels kb = Backends.get();
+            Kernels kb = kern; // the forward's kernels, so the recomputed p is the forward's p
             float[] pb = new float[s * s], dp = new float[s * s], ds = new float[s * s];
             float[] dq = qc.requiresGrad() ? qc.gradBuffer() : null;
             float[] dk = kc.requiresGrad() ? kc.gradBuffer() : null;

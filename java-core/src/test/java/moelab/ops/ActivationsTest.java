@@ -68,6 +68,14 @@ class ActivationsTest {
         GradCheck.check("swiglu(a, a)", in -> Activations.swiglu(in[0], in[0]), a);
     }
 
+    @Test void gradientsAccumulate() {
+        Random rng = new Random(8);
+        Tensor x = Tensor.randn(rng, 1f, 3, 5).requiresGrad(true), o = Tensor.randn(rng, 1f, 3, 5);
+        GradAccumulation.assertAccumulates("silu", Activations::silu, x);
+        GradAccumulation.assertAccumulates("swiglu da", t -> Activations.swiglu(t, o), x);
+        GradAccumulation.assertAccumulates("swiglu db", t -> Activations.swiglu(o, t), x);
+    }
+
     @Test void swigluShapeMismatchNamesOpAndShapes() {
         ShapeException e = assertThrows(ShapeException.class,
                 () -> Activations.swiglu(Tensor.zeros(3, 5), Tensor.zeros(5, 3)));

@@ -109,6 +109,20 @@ class AttentionTest {
                 Attention.causal(in[0].transpose(1, 2), in[1].transpose(1, 2), in[2].transpose(1, 2)), t);
     }
 
+    @Test void gradientsAccumulate() {
+        Tensor[] t = qkv(13, 1, 2, 4, 6);
+        for (int i = 0; i < 3; i++) {
+            int which = i;
+            t[i].requiresGrad(true);
+            GradAccumulation.assertAccumulates("attention input " + i, x -> {
+                Tensor[] in = t.clone();
+                in[which] = x;
+                return Attention.causal(in[0], in[1], in[2]);
+            }, t[i]);
+        }
+        GradAccumulation.assertAccumulates("rope", x -> Attention.rope(x, 10000), t[0]);
+    }
+
     @Test void shapeErrorsNameOpAndShapes() {
         ShapeException e = assertThrows(ShapeException.class,
                 () -> Attention.causal(Tensor.zeros(1, 2, 3, 4), Tensor.zeros(1, 2, 5, 4), Tensor.zeros(1, 2, 3, 4)));

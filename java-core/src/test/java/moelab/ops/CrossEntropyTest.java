@@ -124,6 +124,11 @@ class CrossEntropyTest {
         assertTrue(x.grad()[0] < 0 && x.grad()[1] > 0);
     }
 
+    @Test void gradientsAccumulate() {
+        Tensor x = Tensor.randn(new Random(7), 1f, 4, 6).requiresGrad(true);
+        GradAccumulation.assertAccumulates("crossEntropy", t -> CrossEntropy.crossEntropy(t, new int[]{5, -1, 0, 2}), x);
+    }
+
     @Test void targetOutOfRangeNamesRowAndValue() {
         Tensor x = Tensor.zeros(4, 5);
         ShapeException e = assertThrows(ShapeException.class, () -> CrossEntropy.crossEntropy(x, new int[]{0, 1, 7, 2}));

@@ -45,6 +45,11 @@ class EmbeddingTest {
         }
     }
 
+    @Test void gradientsAccumulate() {
+        Tensor table = Tensor.randn(new Random(4), 1f, 6, 3).requiresGrad(true);
+        GradAccumulation.assertAccumulates("embedding", t -> Embedding.embedding(t, new int[]{5, 0, 5}), table);
+    }
+
     @Test void idOutOfRangeNamesPositionAndValue() {
         Tensor table = Tensor.zeros(10, 4);
         ShapeException e = assertThrows(ShapeException.class, () -> Embedding.embedding(table, new int[]{1, 2, 3, 10}));

@@ -138,6 +138,13 @@ class IndexingTest {
         }
     }
 
+    @Test void gradientsAccumulate() {
+        Tensor x = Tensor.randn(new Random(11), 1f, 4, 3).requiresGrad(true);
+        GradAccumulation.assertAccumulates("indexSelect", t -> Indexing.indexSelect(t, new int[]{3, 1}), x);
+        GradAccumulation.assertAccumulates("scatterAdd", t -> Indexing.scatterAdd(t, new int[]{0, 6, 2, 6}, 7), x);
+        GradAccumulation.assertAccumulates("gather", t -> Indexing.gather(t, new int[]{2, 0, 1, 2}, 1), x);
+    }
+
     @Test void gatherErrors() {
         Tensor x = Tensor.zeros(3, 5);
         ShapeException e = assertThrows(ShapeException.class, () -> Indexing.gather(x, new int[]{0, 1, 2, 3, 4}, 2));

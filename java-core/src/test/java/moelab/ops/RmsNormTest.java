@@ -69,6 +69,13 @@ class RmsNormTest {
         GradCheck.check("rmsnorm(x^T)", in -> RmsNorm.rmsnorm(in[0].t(), in[1], 1e-5f), x, w);
     }
 
+    @Test void gradientsAccumulate() {
+        Random rng = new Random(10);
+        Tensor x = Tensor.randn(rng, 1f, 3, 5).requiresGrad(true), w = Tensor.rand(rng, 0.5f, 1.5f, 5).requiresGrad(true);
+        GradAccumulation.assertAccumulates("rmsnorm dx", t -> RmsNorm.rmsnorm(t, w, 1e-5f), x);
+        GradAccumulation.assertAccumulates("rmsnorm dw", t -> RmsNorm.rmsnorm(x, t, 1e-5f), w);
+    }
+
     @Test void weightShapeMismatchNamesOpAndShapes() {
         ShapeException e = assertThrows(ShapeException.class, () -> RmsNorm.rmsnorm(Tensor.zeros(3, 5), Tensor.zeros(3), 1e-5f));
         String m = e.getMessage();

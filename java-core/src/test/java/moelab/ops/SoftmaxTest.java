@@ -92,6 +92,20 @@ class SoftmaxTest {
         GradCheck.check("logSoftmax(x^T, 0)", in -> Softmax.logSoftmax(in[0].t(), 0), x);
     }
 
+    @Test void gradientsAccumulateIntoExistingGradient() {
+        // x feeds two nodes, so the second backward closure must add to what the first wrote.
+        Tensor x = Tensor.randn(new Random(5), 1f, 3, 5).requiresGrad(true);
+        GradCheck.check("swiglu(softmax(x,0), logSoftmax(x,0))",
+                in -> Activations.swiglu(Softmax.softmax(in[0], 0), Softmax.logSoftmax(in[0], 0)), x);
+        GradCheck.check("swiglu(softmax(x,1), logSoftmax(x,1))",
+                in -> Activations.swiglu(Softmax.softmax(in[0], 1), Softmax.logSoftmax(in[0], 1)), x);
+        for (int axis = 0; axis < 2; axis++) {
+            int a = axis;
+            GradAccumulation.assertAccumulates("softmax axis " + a, t -> Softmax.softmax(t, a), x);
+            GradAccumulation.assertAccumulates("logSoftmax axis " + a, t -> Softmax.logSoftmax(t, a), x);
+        }
+    }
+
     @Test void badAxisNamesOp() {
         ShapeException e = assertThrows(ShapeException.class, () -> Softmax.softmax(Tensor.zeros(2, 3), 2));
         assertTrue(e.getMessage().startsWith("softmax"), e.getMessage());

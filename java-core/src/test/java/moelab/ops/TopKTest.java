@@ -83,6 +83,11 @@ class TopKTest {
         assertEquals(1f, x.grad()[4 + chosen[1]]);
     }
 
+    @Test void gradientsAccumulate() {
+        Tensor x = separated(new Random(4), 3, 5).requiresGrad(true);
+        GradAccumulation.assertAccumulates("topk", t -> TopK.topk(t, 2).values(), x);
+    }
+
     @Test void errorsNameOpAndValues() {
         ShapeException e = assertThrows(ShapeException.class, () -> TopK.topk(Tensor.zeros(3, 4), 5));
         assertTrue(e.getMessage().startsWith("topk") && e.getMessage().contains("k=5") && e.getMessage().contains("[3, 4]"), e.getMessage());
