@@ -1,0 +1,48 @@
+package moelab.ops;
+
+import moelab.autograd.Autograd;
+import moelab.kernels.Backends;
+import moelab.tensor.Shape;
+import moelab.tensor.Tensor;
+
+/** Elementwise activations: SiLU and the SwiGLU gate of the expert MLPs. */
+public final class Activations {
+    private Activations() {}
+
+    /** silu(x) = x * sigmoid(x). x [...] -> y [...] (same shape). */
+    public static Tensor silu(Tensor x) {
+        Tensor xc = x.contiguous();
+        float[] xd = xc.data();
+        int xo = xc.offset(), n = xc.numel();
+        float[] y = new float[n];
+        // A plain loop: the kernel set has no standalone silu, and this is cheap next to the GEMMs.
+        for (int i = 0; i < n; i++) {
+            float v = xd[xo + i];
+            y[i] = v * sigmoid(v);
+        }
+        Tensor out = Tensor.of(y, xc.shape());
+        return Autograd.record("silu", out, g -> {
+            float[] dx = xc.gradBuffer();
+            for (int i = 0; i < n; i++) {
+                float v = xd[xo + i], s = sigmoid(v);
+                dx[i] += g[i] * s * (1f + v * (1f - s)); // silu'(v) = s + v * s * (1 - s)
+            }
+        }, xc);
+    }
+
+    /** swiglu(a, b) = silu(a) * b. a [...], b [...] (same shape) -> h [...]. */
+    public static Tensor swiglu(Tensor a, Tensor b) {
+        Shape.requireEqual("swiglu", a.shape(), b.shape());
+        Tensor ac = a.contiguous(), bc = b.contiguous();
+        int n = ac.numel();
+        float[] h = new float[n];
+        Backends.get().swigluForward(ac.data(), ac.offset(), bc.data(), bc.offset(), h, 0, n);
+        Tensor out = Tensor.of(h, ac.shape());
+        return Autograd.record("swiglu", out, g -> Backends.get().swigluBackward(
+                ac.data(), ac.offset(), bc.data(), bc.offset(), g, 0,
+                ac.requiresGrad() ? ac.gradBuffer() : null, 0,
+                bc.requiresGrad() ? bc.gradBuffer() : null, 0, n), ac, bc);
+    }
+
+    private static float sigmoid(float v) { return (float) (1.0 / (1.0 + Math.exp(-v))); }
+}
