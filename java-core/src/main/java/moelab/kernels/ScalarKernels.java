@@ -62,8 +62,9 @@ public final class ScalarKernels implements Kernels {
             for (int c = 0; c < cols; c++) max = Math.max(max, x[xr + c]);
             float sum = 0f;
             for (int c = 0; c < cols; c++) sum += (float) Math.exp(x[xr + c] - max);
-            float lse = max + (float) Math.log(sum);
-            for (int c = 0; c < cols; c++) y[yr + c] = x[xr + c] - lse;
+            float logSum = (float) Math.log(sum);
+            // (x - max) - log(sum), not x - (max + log(sum)): exact for large logits
+            for (int c = 0; c < cols; c++) y[yr + c] = (x[xr + c] - max) - logSum;
         }
     }
 
