@@ -15,10 +15,10 @@ import jdk.incubator.vector.VectorShuffle;
  * <p>For k <= L (the vector width) a row takes three steps, with no sorting and few branches:
  * <ol>
  *   <li>Lane-wise max over the row's full vectors: lane j holds the max of x[j], x[j+L], ... .
- *   These L column maxima are L distinct elements, so at least k elements are >= their minimum:
- *   the minimum is a lower bound (thr) for the k-th largest value.</li>
+ *   These L column maxima are L distinct elements, so at least k elements are >= the k-th
+ *   largest of them: that is a lower bound (thr) for the k-th largest value of the row.</li>
  *   <li>One compare per vector finds the candidates x >= thr (about 17 of 64 for E=64, k=8 on
- *   random data), as bits of a 64-bit mask.</li>
+ *   random data; rows that would need -inf as thr take the insertion path below), as bits of a 64-bit mask.</li>
  *   <li>Each candidate, in column order, is inserted into a sorted buffer that is one vector of
  *   values and one of indices (held as floats, exact below 2^24), with compares and blends: the
  *   lanes that hold a value >= the new one stay, the next lane takes the new value, the rest
@@ -32,13 +32,9 @@ final class SimdTopK {
     /** Column indices travel as floats in the vector buffer: exact up to 2^24. */
     private static final int MAX_VECTOR_COLS = 1 << 24;
 
-    private static final FloatVector NEG_INF = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-    private static final FloatVector POS_INF = FloatVector.broadcast(S, Float.POSITIVE_INFINITY);
     /** Lane i takes lane i-1 (lane 0 keeps lane 0; it is replaced by a blend). */
     private static final VectorShuffle<Float> SHIFT_DOWN = VectorShuffle.fromOp(S, i -> Math.max(0, i - 1));
     private static final VectorMask<Float> LANE0 = VectorMask.fromLong(S, 1L);
-    /** 0, 1, 2, ... : lane numbers, to mask the lanes of the buffer already filled. */
-    private static final FloatVector IOTA = FloatVector.broadcast(S, 0f).addIndex(1);
 
     private final Parallel parallel;
 
@@ -61,17 +57,19 @@ final class SimdTopK {
     // x [cols] -> idx, val [k], k <= L; tv, ti [L] scratch
     static void vectorRow(float[] x, int xr, int cols, int k, int[] idx, int ir, float[] val, int vr, float[] tv, float[] ti) {
         int bound = S.loopBound(cols);
-        // 1. the threshold: min of the column maxima (-inf when the row is shorter than a vector)
-        float thr = Float.NEGATIVE_INFINITY;
-        if (bound > 0) {
-            FloatVector colMax = FloatVector.fromArray(S, x, xr);
-            for (int c = L; c < bound; c += L) colMax = colMax.max(FloatVector.fromArray(S, x, xr + c));
-            thr = colMax.reduceLanes(VectorOperators.MIN);
+        float thr = bound == 0 ? Float.NEGATIVE_INFINITY : threshold(x, xr, bound, k);
+        if (thr == Float.NEGATIVE_INFINITY) {
+            // a row shorter than a vector, or -inf among the column maxima: the buffer below
+            // relies on every candidate being above -inf (its empty lanes hold -inf)
+            insertionRow(x, xr, cols, k, idx, ir, val, vr);
+            return;
         }
+        // vectors are made here, not kept in static fields: C2 keeps a loop-carried vector in a
+        // register only when every value flowing into the loop is a vector it created itself
         FloatVector vthr = FloatVector.broadcast(S, thr);
-        FloatVector best = NEG_INF, bestIdx = NEG_INF;
-        int filled = 0;
-        // 2. + 3. candidates of each 64-column chunk as mask bits, then inserted in column order
+        FloatVector posInf = FloatVector.broadcast(S, Float.POSITIVE_INFINITY);
+        FloatVector best = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), bestIdx = best;
+        // candidates of each 64-column chunk as mask bits, then inserted in column order
         for (int base = 0; base < cols; base += 64) {
             int end = Math.min(base + 64, cols), vend = Math.min(end, bound);
             long bits = 0;
@@ -81,13 +79,13 @@ final class SimdTopK {
             while (bits != 0) {
                 int col = base + Long.numberOfTrailingZeros(bits);
                 bits &= bits - 1;
+                // v > -inf, so empty lanes (-inf) never stay ahead of it
                 FloatVector v = FloatVector.broadcast(S, x[xr + col]);
-                FloatVector up = best.rearrange(SHIFT_DOWN).blend(POS_INF, LANE0); // up[j] = best[j-1], up[0] = +inf
-                VectorMask<Float> stay = best.compare(VectorOperators.GE, v).and(IOTA.compare(VectorOperators.LT, (float) filled));
-                VectorMask<Float> here = up.compare(VectorOperators.GE, v);
+                FloatVector up = best.rearrange(SHIFT_DOWN).blend(posInf, LANE0); // up[j] = best[j-1], up[0] = +inf
+                VectorMask<Float> stay = best.compare(VectorOperators.GE, v);   // equal values came first: they stay
+                VectorMask<Float> here = up.compare(VectorOperators.GE, v);     // the first lane not staying takes v
                 best = up.blend(v, here).blend(best, stay);
                 bestIdx = bestIdx.rearrange(SHIFT_DOWN).blend((float) col, here).blend(bestIdx, stay);
-                filled++;
             }
         }
         best.intoArray(tv, 0);
@@ -95,6 +93,27 @@ final class SimdTopK {
         for (int j = 0; j < k; j++) {
             val[vr + j] = tv[j];
             idx[ir + j] = (int) ti[j];
+        }
+    }
+
+    /**
+     * A lower bound for the k-th largest value of the row (k <= L): the k-th largest of the L
+     * column maxima over the full vectors [0, bound), which are L distinct elements. For k = L
+     * that is their minimum; for small k the k-th largest, found by removing the largest k-1
+     * times, is a much tighter bound (for k = 1 it is the row's max).
+     */
+    private static float threshold(float[] x, int xr, int bound, int k) {
+        FloatVector colMax = FloatVector.fromArray(S, x, xr);
+        for (int c = L; c < bound; c += L) colMax = colMax.max(FloatVector.fromArray(S, x, xr + c));
+        if (k > L / 2) return colMax.reduceLanes(VectorOperators.MIN);
+        FloatVector negInf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int removed = 0;
+        while (true) {
+            float m = colMax.reduceLanes(VectorOperators.MAX);
+            VectorMask<Float> eq = colMax.compare(VectorOperators.EQ, m);
+            removed += eq.trueCount(); // equal maxima count once each
+            if (removed >= k) return m;
+            colMax = colMax.blend(negInf, eq);
         }
     }
 
