@@ -16,9 +16,10 @@ import jdk.incubator.vector.VectorShuffle;
  * <ol>
  *   <li>Lane-wise max over the row's full vectors: lane j holds the max of x[j], x[j+L], ... .
  *   These L column maxima are L distinct elements, so at least k elements are >= the k-th
- *   largest of them: that is a lower bound (thr) for the k-th largest value of the row.</li>
- *   <li>One compare per vector finds the candidates x >= thr (about 17 of 64 for E=64, k=8 on
- *   random data; rows that would need -inf as thr take the insertion path below), as bits of a 64-bit mask.</li>
+ *   largest of them: that is a lower bound (thr) for the k-th largest value of the row. Rows
+ *   where it would be -inf (shorter than a vector, or -inf logits) take the insertion path.</li>
+ *   <li>One compare per vector finds the candidates x >= thr, as bits of a 64-bit mask: on
+ *   random data about 17 of 64 for E=64, k=8 (thr = min of the maxima), and few for small k.</li>
  *   <li>Each candidate, in column order, is inserted into a sorted buffer that is one vector of
  *   values and one of indices (held as floats, exact below 2^24), with compares and blends: the
  *   lanes that hold a value >= the new one stay, the next lane takes the new value, the rest
