@@ -472,6 +472,48 @@ public abstract class KernelContractTest {
 
     // ------------------------------------------------------------------ determinism
 
+    /**
+     * The same call must give the same bits before and after the JIT compiles the kernel (a
+     * vector library routine that differs from its interpreted fallback by an ulp breaks this).
+     */
+    @Test
+    void sameBitsBeforeAndAfterJitWarmUp() {
+        Kernels k = candidate();
+        float[] before = everyKernelOnce(k);
+        for (int i = 0; i < 3000; i++) everyKernelOnce(k);
+        float[] after = everyKernelOnce(k);
+        for (int i = 0; i < before.length; i++)
+            if (Float.floatToRawIntBits(before[i]) != Float.floatToRawIntBits(after[i]))
+                fail("output " + i + " changed after JIT warm-up: " + before[i] + " then " + after[i]);
+    }
+
+    /** Runs each arithmetic kernel on small fixed inputs (vector body and tail) and returns all outputs. */
+    private static float[] everyKernelOnce(Kernels k) {
+        int rows = 4, cols = 37, n = rows * cols;
+        Random r = new Random(99);
+        float[] x = new float[n], b = new float[n], g = new float[n], w = new float[cols];
+        for (int i = 0; i < n; i++) {
+            x[i] = normal(r, 3);
+            b[i] = normal(r, 1);
+            g[i] = normal(r, 1);
+        }
+        for (int i = 0; i < cols; i++) w[i] = 1f + normal(r, 0.2);
+        float[] out = new float[9 * n + rows + cols + 2];
+        int o = 0;
+        k.softmaxRows(x, 0, out, o, rows, cols);
+        k.softmaxBackwardRows(out, o, g, 0, out, o + n, rows, cols);
+        k.logSoftmaxRows(x, 0, out, o += 2 * n, rows, cols);
+        k.rmsnormForward(x, 0, w, 0, out, o += n, out, o + n, rows, cols, 1e-5f);
+        k.rmsnormBackward(x, 0, w, 0, out, o + n, g, 0, out, o + n + rows, out, o + 2 * n + rows, rows, cols);
+        o += 2 * n + rows + cols;
+        k.swigluForward(x, 0, b, 0, out, o, n);
+        k.swigluBackward(x, 0, b, 0, g, 0, out, o + n, out, o + 2 * n, n);
+        k.axpy(0.5f, x, 0, out, o + 2 * n, n);
+        out[o + 3 * n] = k.sum(x, 0, n);
+        out[o + 3 * n + 1] = k.dot(x, 0, b, 0, n);
+        return out;
+    }
+
     @Test
     void repeatedCallsGiveTheSameBits() {
         Kernels k = candidate();
