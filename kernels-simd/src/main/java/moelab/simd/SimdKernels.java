@@ -1,20 +1,28 @@
 package moelab.simd;
 
 import moelab.kernels.Kernels;
-import moelab.kernels.ScalarKernels;
 
 /**
  * The Java Vector API back end. Each kernel family lives in its own class; this class only
- * routes the interface to them. PLACEHOLDER routing: kernels not yet vectorized go to the scalar reference.
+ * routes the interface to them. All of them share one thread pool.
  */
 public final class SimdKernels implements Kernels {
     private final Parallel parallel;
     private final SimdGemm gemm;
-    private final ScalarKernels scalar = new ScalarKernels();
+    private final SimdSoftmax softmax;
+    private final SimdRmsNorm rmsnorm;
+    private final SimdSwiGlu swiglu;
+    private final SimdTopK topk;
+    private final SimdElementwise elementwise;
 
     public SimdKernels(int threads) {
         this.parallel = new Parallel(threads);
         this.gemm = new SimdGemm(parallel);
+        this.softmax = new SimdSoftmax(parallel);
+        this.rmsnorm = new SimdRmsNorm(parallel);
+        this.swiglu = new SimdSwiGlu(parallel);
+        this.topk = new SimdTopK(parallel);
+        this.elementwise = new SimdElementwise(parallel);
     }
 
     @Override public String name() { return "simd"; }
@@ -27,18 +35,26 @@ public final class SimdKernels implements Kernels {
         gemm.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
-    @Override public void softmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) { scalar.softmaxRows(x, xOff, y, yOff, rows, cols); }
-    @Override public void softmaxBackwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int rows, int cols) { scalar.softmaxBackwardRows(y, yOff, dy, dyOff, dx, dxOff, rows, cols); }
-    @Override public void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) { scalar.logSoftmaxRows(x, xOff, y, yOff, rows, cols); }
-    @Override public void rmsnormForward(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, float[] invRms, int invOff, int rows, int cols, float eps) { scalar.rmsnormForward(x, xOff, w, wOff, y, yOff, invRms, invOff, rows, cols, eps); }
-    @Override public void rmsnormBackward(float[] x, int xOff, float[] w, int wOff, float[] invRms, int invOff, float[] dy, int dyOff, float[] dx, int dxOff, float[] dw, int dwOff, int rows, int cols) { scalar.rmsnormBackward(x, xOff, w, wOff, invRms, invOff, dy, dyOff, dx, dxOff, dw, dwOff, rows, cols); }
-    @Override public void topkRows(float[] x, int xOff, int rows, int cols, int k, int[] idx, int idxOff, float[] val, int valOff) { scalar.topkRows(x, xOff, rows, cols, k, idx, idxOff, val, valOff); }
-    @Override public void swigluForward(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int n) { scalar.swigluForward(a, aOff, b, bOff, h, hOff, n); }
-    @Override public void swigluBackward(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff, float[] da, int daOff, float[] db, int dbOff, int n) { scalar.swigluBackward(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, n); }
-    @Override public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { scalar.add(a, aOff, b, bOff, out, outOff, n); }
-    @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { scalar.mul(a, aOff, b, bOff, out, outOff, n); }
-    @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) { scalar.axpy(alpha, x, xOff, y, yOff, n); }
-    @Override public void scale(float alpha, float[] x, int xOff, int n) { scalar.scale(alpha, x, xOff, n); }
-    @Override public float sum(float[] x, int xOff, int n) { return scalar.sum(x, xOff, n); }
-    @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return scalar.dot(a, aOff, b, bOff, n); }
+    // x, y [rows, cols]
+    @Override public void softmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) { softmax.softmaxRows(x, xOff, y, yOff, rows, cols); }
+    // y, dy, dx [rows, cols]
+    @Override public void softmaxBackwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int rows, int cols) { softmax.softmaxBackwardRows(y, yOff, dy, dyOff, dx, dxOff, rows, cols); }
+    // x, y [rows, cols]
+    @Override public void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) { softmax.logSoftmaxRows(x, xOff, y, yOff, rows, cols); }
+    // x, y [rows, cols], w [cols], invRms [rows]
+    @Override public void rmsnormForward(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, float[] invRms, int invOff, int rows, int cols, float eps) { rmsnorm.forward(x, xOff, w, wOff, y, yOff, invRms, invOff, rows, cols, eps); }
+    // x, dy, dx [rows, cols], w, dw [cols], invRms [rows]
+    @Override public void rmsnormBackward(float[] x, int xOff, float[] w, int wOff, float[] invRms, int invOff, float[] dy, int dyOff, float[] dx, int dxOff, float[] dw, int dwOff, int rows, int cols) { rmsnorm.backward(x, xOff, w, wOff, invRms, invOff, dy, dyOff, dx, dxOff, dw, dwOff, rows, cols); }
+    // x [rows, cols] -> idx, val [rows, k]
+    @Override public void topkRows(float[] x, int xOff, int rows, int cols, int k, int[] idx, int idxOff, float[] val, int valOff) { topk.topkRows(x, xOff, rows, cols, k, idx, idxOff, val, valOff); }
+    // a, b, h [n]
+    @Override public void swigluForward(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int n) { swiglu.forward(a, aOff, b, bOff, h, hOff, n); }
+    // a, b, dh, da, db [n]
+    @Override public void swigluBackward(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff, float[] da, int daOff, float[] db, int dbOff, int n) { swiglu.backward(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, n); }
+    @Override public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { elementwise.add(a, aOff, b, bOff, out, outOff, n); }
+    @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { elementwise.mul(a, aOff, b, bOff, out, outOff, n); }
+    @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) { elementwise.axpy(alpha, x, xOff, y, yOff, n); }
+    @Override public void scale(float alpha, float[] x, int xOff, int n) { elementwise.scale(alpha, x, xOff, n); }
+    @Override public float sum(float[] x, int xOff, int n) { return elementwise.sum(x, xOff, n); }
+    @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return elementwise.dot(a, aOff, b, bOff, n); }
 }
