@@ -1,0 +1,36 @@
+package moelab.nn;
+
+import moelab.config.ConfigException;
+
+/**
+ * Decoder-only transformer settings (YAML section {@code model}, snake_case keys).
+ *
+ * @param vocabSize      tokens in the vocabulary (256 for the byte tokenizer)
+ * @param dModel         residual width
+ * @param heads          attention heads; dModel % heads == 0 and dModel/heads even (RoPE)
+ * @param layers         transformer blocks
+ * @param dFf            hidden width of the dense SwiGLU feed-forward (blocks that are not MoE)
+ * @param maxSeqLen      longest sequence the model is used with
+ * @param tiedEmbeddings LM head shares the token embedding matrix
+ * @param ropeBase       RoPE frequency base
+ * @param normEps        RMSNorm epsilon
+ * @param initStd        std of the normal initialisation of weight matrices
+ * @param moe            MoE feed-forward settings; null = all blocks dense
+ */
+public record ModelConfig(int vocabSize, int dModel, int heads, int layers, int dFf, int maxSeqLen,
+                          boolean tiedEmbeddings, double ropeBase, float normEps, double initStd, MoeConfig moe) {
+    public ModelConfig {
+        ConfigException.require(vocabSize >= 2, "model.vocab_size", "must be >= 2, got " + vocabSize);
+        ConfigException.require(dModel >= 2, "model.d_model", "must be >= 2, got " + dModel);
+        ConfigException.require(heads >= 1 && dModel % heads == 0, "model.heads", "must divide d_model=" + dModel + ", got " + heads);
+        ConfigException.require((dModel / heads) % 2 == 0, "model.heads", "head size d_model/heads=" + (dModel / Math.max(heads, 1)) + " must be even for RoPE");
+        ConfigException.require(layers >= 1, "model.layers", "must be >= 1, got " + layers);
+        ConfigException.require(dFf >= 1, "model.d_ff", "must be >= 1, got " + dFf);
+        ConfigException.require(maxSeqLen >= 1, "model.max_seq_len", "must be >= 1, got " + maxSeqLen);
+        ConfigException.require(ropeBase > 0, "model.rope_base", "must be > 0, got " + ropeBase);
+        ConfigException.require(normEps > 0, "model.norm_eps", "must be > 0, got " + normEps);
+        ConfigException.require(initStd > 0, "model.init_std", "must be > 0, got " + initStd);
+    }
+
+    public boolean isMoeLayer(int layer) { return moe != null && moe.isMoeLayer(layer, layers); }
+}

@@ -1,0 +1,93 @@
+package moelab.nn;
+
+import moelab.autograd.Parameters;
+import moelab.ops.Activations;
+import moelab.ops.Elementwise;
+import moelab.ops.Indexing;
+import moelab.ops.Join;
+import moelab.ops.MatMul;
+import moelab.routing.Capacity;
+import moelab.routing.Router;
+import moelab.routing.Routing;
+import moelab.routing.RoutingInput;
+import moelab.routing.RoutingRecord;
+import moelab.routing.TokenInfo;
+import moelab.tensor.Tensor;
+
+import java.util.Random;
+
+/**
+ * MoE feed-forward: router logits z = x·W_r, the router picks k experts per token with gates,
+ * capacity may drop routes, each SwiGLU expert runs on the tokens routed to it, and the
+ * gate-weighted outputs are summed back per token; optional shared experts see every token.
+ *
+ * <p>Parameters: router [d, E], w1, w3 [E, d, f], w2 [E, f, d]; shared.w1/w3/w2 when configured.
+ */
+public final class MoeFeedForward {
+    private final int layer, dModel, experts, topK, dFf;
+    private final MoeConfig cfg;
+    private final Tensor router, w1, w3, w2;
+    private final DenseFeedForward shared;
+    private final Router routerImpl;
+
+    public MoeFeedForward(String prefix, int layer, int dModel, MoeConfig cfg, double initStd, double outStd,
+                          Parameters params, Random rng, Router routerImpl) {
+        this.layer = layer; this.dModel = dModel; this.cfg = cfg;
+        this.experts = cfg.experts(); this.topK = cfg.topK(); this.dFf = cfg.dFf();
+        this.routerImpl = routerImpl;
+        router = params.add(prefix + "router", Tensor.randn(rng, (float) initStd, dModel, experts));
+        w1 = params.add(prefix + "w1", Tensor.randn(rng, (float) initStd, experts, dModel, dFf));
+        w3 = params.add(prefix + "w3", Tensor.randn(rng, (float) initStd, experts, dModel, dFf));
+        w2 = params.add(prefix + "w2", Tensor.randn(rng, (float) outStd, experts, dFf, dModel));
+        shared = cfg.sharedExperts() > 0
+                ? new DenseFeedForward(prefix + "shared.", dModel, cfg.dFf() * cfg.sharedExperts(), initStd, outStd, params, rng)
+                : null;
+    }
+
+    /** y [T, d], this layer's auxiliary loss (scalar or null), and what routing did. */
+    public record Output(Tensor y, Tensor auxLoss, RoutingRecord routing) {}
+
+    public Router router() { return routerImpl; }
+    public int layer() { return layer; }
+
+    // x [T, d] -> y [T, d]
+    public Output forward(Tensor x, TokenInfo tokens, boolean training) {
+        int t = x.dim(0);
+        Tensor logits = MatMul.matmul(x, router);                                   // [T, E]
+        Routing r = routerImpl.route(new RoutingInput(layer, x, logits, topK, tokens, training));
+        boolean[] kept = training
+                ? Capacity.apply(r.experts(), r.probs(), t, experts, topK, cfg.capacityFactor(), cfg.dropPolicy())
+                : Capacity.apply(r.experts(), r.probs(), t, experts, topK, 0, cfg.dropPolicy()); // eval is dropless
+        Tensor y = expertsForward(x, r.experts(), kept, r.gates());
+        if (shared != null) y = Elementwise.add(y, shared.forward(x));
+        return new Output(y, r.auxLoss(), new RoutingRecord(layer, t, experts, topK, r.experts(), kept, r.probs(), tokens.domains()));
+    }
+
+    /**
+     * Reference composition from small ops: for each expert, gather its tokens, run SwiGLU,
+     * scale by the gates and scatter-add back. x [T, d], experts/kept [T*k], gates [T, k] -> [T, d].
+     */
+    Tensor expertsForward(Tensor x, int[] slotsExpert, boolean[] kept, Tensor gates) {
+        int t = x.dim(0);
+        Tensor flatGates = gates.reshape(t * topK, 1);                             // [T*k, 1]
+        Tensor y = null;
+        for (int e = 0; e < experts; e++) {
+            int n = 0;
+            for (int s = 0; s < slotsExpert.length; s++) if (slotsExpert[s] == e && kept[s]) n++;
+            if (n == 0) continue;
+            int[] tok = new int[n], slot = new int[n];
+            n = 0;
+            for (int s = 0; s < slotsExpert.length; s++)
+                if (slotsExpert[s] == e && kept[s]) { tok[n] = s / topK; slot[n] = s; n++; }
+            Tensor xe = Indexing.indexSelect(x, tok);                              // [n, d]
+            Tensor e1 = Join.narrow(w1, 0, e, 1).reshape(dModel, dFf);
+            Tensor e3 = Join.narrow(w3, 0, e, 1).reshape(dModel, dFf);
+            Tensor e2 = Join.narrow(w2, 0, e, 1).reshape(dFf, dModel);
+            Tensor ye = MatMul.matmul(Activations.swiglu(MatMul.matmul(xe, e1), MatMul.matmul(xe, e3)), e2);
+            ye = Elementwise.mul(ye, Indexing.indexSelect(flatGates, slot));       // [n, d] * [n, 1]
+            Tensor back = Indexing.scatterAdd(ye, tok, t);                          // [T, d]
+            y = y == null ? back : Elementwise.add(y, back);
+        }
+        return y != null ? y : Elementwise.mulScalar(x, 0f);
+    }
+}

@@ -1,0 +1,128 @@
+package moelab.nn;
+
+import moelab.autograd.Parameters;
+import moelab.ops.Attention;
+import moelab.ops.Elementwise;
+import moelab.ops.Embedding;
+import moelab.ops.MatMul;
+import moelab.ops.RmsNorm;
+import moelab.routing.Router;
+import moelab.routing.Routers;
+import moelab.routing.RoutingRecord;
+import moelab.routing.TokenInfo;
+import moelab.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.function.BiFunction;
+
+/**
+ * Decoder-only transformer with pre-norm blocks: tokens [B*S] -> embedding [B*S, d] ->
+ * L x (x += attn(RMSNorm(x)); x += ffn(RMSNorm(x))) -> RMSNorm -> logits [B*S, V]. Attention is
+ * causal multi-head with RoPE; the feed-forward of each block is dense SwiGLU or MoE (config).
+ *
+ * <p>Parameter names (the safetensors names): tok_emb [V,d]; layers.i.attn_norm [d];
+ * layers.i.attn.wq|wk|wv|wo [d,d]; layers.i.ffn_norm [d]; dense: layers.i.ffn.w1|w3 [d,f],
+ * layers.i.ffn.w2 [f,d]; MoE: layers.i.moe.router [d,E], layers.i.moe.w1|w3 [E,d,f],
+ * layers.i.moe.w2 [E,f,d], layers.i.moe.shared.w1|w3|w2; final_norm [d]; lm_head [d,V] unless tied.
+ * Matrices are [in, out]: y = x·W (PyTorch's nn.Linear stores the transpose).
+ */
+public final class Transformer {
+    private final ModelConfig cfg;
+    private final Parameters params = new Parameters();
+    private final Tensor tokEmb, finalNorm, lmHead;
+    private final List<Block> blocks = new ArrayList<>();
+
+    private record Block(Tensor attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo, Tensor ffnNorm,
+                         DenseFeedForward dense, MoeFeedForward moe) {}
+
+    /** Model with the routers named by the config. */
+    public Transformer(ModelConfig cfg, long seed) { this(cfg, seed, (moe, layer) -> Routers.create(moe, layer)); }
+
+    /** Model with custom routers: routerFactory(moeConfig, layerIndex). */
+    public Transformer(ModelConfig cfg, long seed, BiFunction<MoeConfig, Integer, Router> routerFactory) {
+        this.cfg = cfg;
+        Random rng = new Random(seed);
+        int d = cfg.dModel();
+        double std = cfg.initStd(), outStd = cfg.initStd() / Math.sqrt(2.0 * cfg.layers()); // scaled residual init
+        tokEmb = params.add("tok_emb", Tensor.randn(rng, (float) std, cfg.vocabSize(), d));
+        for (int l = 0; l < cfg.layers(); l++) {
+            String p = "layers." + l + ".";
+            Tensor attnNorm = params.add(p + "attn_norm", Tensor.full(1f, d));
+            Tensor wq = params.add(p + "attn.wq", Tensor.randn(rng, (float) std, d, d));
+            Tensor wk = params.add(p + "attn.wk", Tensor.randn(rng, (float) std, d, d));
+            Tensor wv = params.add(p + "attn.wv", Tensor.randn(rng, (float) std, d, d));
+            Tensor wo = params.add(p + "attn.wo", Tensor.randn(rng, (float) outStd, d, d));
+            Tensor ffnNorm = params.add(p + "ffn_norm", Tensor.full(1f, d));
+            DenseFeedForward dense = null;
+            MoeFeedForward moe = null;
+            if (cfg.isMoeLayer(l))
+                moe = new MoeFeedForward(p + "moe.", l, d, cfg.moe(), std, outStd, params, rng, routerFactory.apply(cfg.moe(), l));
+            else
+                dense = new DenseFeedForward(p + "ffn.", d, cfg.dFf(), std, outStd, params, rng);
+            blocks.add(new Block(attnNorm, wq, wk, wv, wo, ffnNorm, dense, moe));
+        }
+        finalNorm = params.add("final_norm", Tensor.full(1f, d));
+        lmHead = cfg.tiedEmbeddings() ? null : params.add("lm_head", Tensor.randn(rng, (float) std, d, cfg.vocabSize()));
+    }
+
+    public ModelConfig config() { return cfg; }
+    public Parameters parameters() { return params; }
+
+    /** The router of every MoE block, in block order. */
+    public List<Router> routers() {
+        List<Router> rs = new ArrayList<>();
+        for (Block b : blocks) if (b.moe != null) rs.add(b.moe.router());
+        return rs;
+    }
+
+    /**
+     * @param logits   [B*S, V]
+     * @param auxLoss  sum over MoE layers of their auxiliary losses (scalar), or null
+     * @param routing  one record per MoE layer
+     */
+    public record Output(Tensor logits, Tensor auxLoss, List<RoutingRecord> routing) {}
+
+    /** tokens [B*S] (row-major sequences) -> logits [B*S, V]. training selects training routing. */
+    public Output forward(int[] tokens, TokenInfo info, boolean training) {
+        if (tokens.length != info.tokens())
+            throw new IllegalArgumentException("forward: " + tokens.length + " tokens for batch " + info.batch() + " x seq " + info.seqLen());
+        if (info.seqLen() > cfg.maxSeqLen())
+            throw new IllegalArgumentException("forward: sequence length " + info.seqLen() + " exceeds model.max_seq_len " + cfg.maxSeqLen());
+        Tensor x = Embedding.embedding(tokEmb, tokens);                             // [T, d]
+        Tensor aux = null;
+        List<RoutingRecord> routing = new ArrayList<>();
+        for (Block b : blocks) {
+            x = Elementwise.add(x, attention(b, RmsNorm.rmsnorm(x, b.attnNorm, cfg.normEps()), info));
+            Tensor h = RmsNorm.rmsnorm(x, b.ffnNorm, cfg.normEps());
+            if (b.moe != null) {
+                MoeFeedForward.Output o = b.moe.forward(h, info, training);
+                x = Elementwise.add(x, o.y());
+                if (o.auxLoss() != null) aux = aux == null ? o.auxLoss() : Elementwise.add(aux, o.auxLoss());
+                routing.add(o.routing());
+            } else {
+                x = Elementwise.add(x, b.dense.forward(h));
+            }
+        }
+        x = RmsNorm.rmsnorm(x, finalNorm, cfg.normEps());
+        Tensor logits = MatMul.matmul(x, lmHead != null ? lmHead : tokEmb.t());    // [T, V]
+        return new Output(logits, aux, Collections.unmodifiableList(routing));
+    }
+
+    // h [B*S, d] -> [B*S, d]
+    private Tensor attention(Block b, Tensor h, TokenInfo info) {
+        int batch = info.batch(), seq = info.seqLen(), heads = cfg.heads(), dh = cfg.dModel() / heads;
+        Tensor q = Attention.rope(splitHeads(MatMul.matmul(h, b.wq), batch, seq, heads, dh), cfg.ropeBase());
+        Tensor k = Attention.rope(splitHeads(MatMul.matmul(h, b.wk), batch, seq, heads, dh), cfg.ropeBase());
+        Tensor v = splitHeads(MatMul.matmul(h, b.wv), batch, seq, heads, dh);
+        Tensor o = Attention.causal(q, k, v);                                       // [B, H, S, dh]
+        return MatMul.matmul(o.transpose(1, 2).contiguous().reshape(batch * seq, cfg.dModel()), b.wo);
+    }
+
+    // [B*S, d] -> [B, H, S, dh]
+    private static Tensor splitHeads(Tensor x, int batch, int seq, int heads, int dh) {
+        return x.reshape(batch, seq, heads, dh).transpose(1, 2).contiguous();
+    }
+}

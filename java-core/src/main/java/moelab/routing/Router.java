@@ -1,0 +1,22 @@
+package moelab.routing;
+
+import java.util.Map;
+
+/**
+ * Chooses k experts per token from the router logits. Balancing methods, memory-aware routing
+ * and the reference router implement this; the MoE layer applies capacity and dispatches.
+ */
+public interface Router {
+    String name();
+
+    Routing route(RoutingInput in);
+
+    /** Called after every optimizer step (bias updates, global-scope counters). */
+    default void endStep() {}
+
+    /** Non-trainable state that a checkpoint must keep (e.g. expert biases, memory buffers). */
+    default Map<String, float[]> state() { return Map.of(); }
+
+    /** Restores what {@link #state()} returned; throws naming a missing or mis-sized entry. */
+    default void loadState(Map<String, float[]> state) {}
+}

@@ -1,0 +1,12 @@
+package moelab.train;
+
+import java.nio.file.Path;
+
+/** Receives training events: the progress line, metric files and plots hang off this. */
+public interface TrainListener {
+    default void onStep(StepMetrics m) {}
+
+    default void onEval(EvalMetrics m) {}
+
+    default void onCheckpoint(Path file, long step) {}
+}

@@ -1,0 +1,61 @@
+package moelab.nn;
+
+import moelab.ops.CrossEntropy;
+import moelab.ops.Elementwise;
+import moelab.routing.TokenInfo;
+import moelab.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TransformerTest {
+    static ModelConfig tiny(String moeLayers, boolean tied) {
+        return new ModelConfig(17, 8, 2, 3, 12, 16, tied, 10000, 1e-5f, 0.1,
+                new MoeConfig(4, 2, 6, 1, moeLayers, false, 0.0, "probs", 0.01, 1e-3, "topk"));
+    }
+
+    @Test
+    void everyParameterGetsAGradient() {
+        Transformer m = new Transformer(tiny("every:2", false), 3);
+        int[] tokens = {1, 5, 2, 16, 0, 3, 3, 9, 11, 4};
+        int[] targets = {5, 2, 16, 0, 3, 3, 9, 11, 4, 7};
+        Transformer.Output out = m.forward(tokens, TokenInfo.of(2, 5), true);
+        assertArrayEquals(new int[]{10, 17}, out.logits().shape());
+        assertEquals(1, out.routing().size(), "every:2 over 3 blocks makes block 1 MoE");
+        assertNotNull(out.auxLoss());
+        Tensor loss = Elementwise.add(CrossEntropy.crossEntropy(out.logits(), targets), out.auxLoss());
+        loss.backward();
+        for (Map.Entry<String, Tensor> e : m.parameters().asMap().entrySet()) {
+            float[] g = e.getValue().grad();
+            assertNotNull(g, e.getKey() + " has no gradient");
+            double norm = 0;
+            for (float v : g) norm += v * v;
+            assertTrue(norm > 0 || e.getKey().contains(".w"), e.getKey() + " gradient is zero");
+        }
+    }
+
+    @Test
+    void tiedHeadHasNoSeparateMatrixAndSameSeedGivesSameModel() {
+        Transformer a = new Transformer(tiny("all", true), 5), b = new Transformer(tiny("all", true), 5);
+        assertFalse(a.parameters().asMap().containsKey("lm_head"));
+        int[] tokens = {1, 2, 3, 4};
+        assertArrayEquals(a.forward(tokens, TokenInfo.of(1, 4), false).logits().toArray(),
+                b.forward(tokens, TokenInfo.of(1, 4), false).logits().toArray());
+        assertEquals(3, a.routers().size());
+    }
+
+    @Test
+    void configErrorsNameTheKey() {
+        var e = assertThrows(moelab.config.ConfigException.class,
+                () -> new MoeConfig(4, 5, 6, 0, "all", false, 0.0, "probs", 0.01, 0, "topk"));
+        assertTrue(e.getMessage().startsWith("model.moe.top_k"), e.getMessage());
+        var e2 = assertThrows(moelab.config.ConfigException.class,
+                () -> new MoeConfig(4, 2, 6, 0, "all", false, 0.0, "random", 0.01, 0, "topk"));
+        assertTrue(e2.getMessage().contains("model.moe.drop_policy") && e2.getMessage().contains("probs, position"), e2.getMessage());
+        var e3 = assertThrows(moelab.config.ConfigException.class,
+                () -> new ModelConfig(17, 9, 2, 1, 4, 8, false, 1e4, 1e-5f, 0.02, null));
+        assertTrue(e3.getMessage().startsWith("model.heads"), e3.getMessage());
+    }
+}
