@@ -139,7 +139,6 @@ public final class Batcher implements BatchSource {
 
     @Override
     public Batch next() {
-        if (cursor == batchesInEpoch) plan(epoch + 1);
         int n = microBatch * seqLen;
         int[] in = new int[n], tg = new int[n], dm = new int[n];
         for (int b = 0; b < microBatch; b++) {
@@ -149,14 +148,14 @@ public final class Batcher implements BatchSource {
             System.arraycopy(stream, s + 1, tg, b * seqLen, seqLen);
             java.util.Arrays.fill(dm, b * seqLen, (b + 1) * seqLen, d);
         }
-        cursor++;
+        if (++cursor == batchesInEpoch) plan(epoch + 1); // roll over now, so epoch() and saveState() name the next batch
         return new Batch(in, tg, microBatch, seqLen, dm);
     }
 
-    /** Epochs started so far minus one: 0 during the first pass over the data. */
+    /** The epoch the next micro-batch comes from: 0 during the first pass over the data. */
     public long epoch() { return epoch; }
 
-    /** Micro-batches already taken from the current epoch. */
+    /** Micro-batches already taken from the current epoch (the index of the next one). */
     public int cursor() { return cursor; }
 
     /** Micro-batches in the current epoch (varies a little between epochs with the window offsets). */
@@ -194,7 +193,7 @@ public final class Batcher implements BatchSource {
                     + ", this run's " + Long.toHexString(corpus.fingerprint()) + "): data.path, its files, the tokenizer and data.balance must match");
         if (e < 0) throw new IllegalArgumentException(what + "epoch " + e + " is negative (corrupt state)");
         plan(e);
-        if (c < 0 || c > batchesInEpoch)
+        if (c < 0 || c >= batchesInEpoch)
             throw new IllegalArgumentException(what + "position " + c + " is outside epoch " + e + "'s " + batchesInEpoch + " micro-batches (corrupt state)");
         cursor = c;
     }
