@@ -1,7 +1,5 @@
 package moelab.data;
 
-import java.util.Arrays;
-
 /**
  * Open-addressing int -> int hash map (linear probing, no boxing, no removal), for the BPE
  * pair counts and merge ranks where a HashMap of boxed keys would dominate the run time.
@@ -61,11 +59,6 @@ final class IntIntMap {
         int k = 0;
         for (int i = 0; i < keys.length; i++) if (used[i]) out[k++] = keys[i];
         return out;
-    }
-
-    void clear() {
-        Arrays.fill(used, false);
-        size = 0;
     }
 
     private void grow() {
