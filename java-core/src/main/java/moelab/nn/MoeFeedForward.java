@@ -20,6 +20,8 @@ import java.util.Random;
  * MoE feed-forward: router logits z = x·W_r, the router picks k experts per token with gates,
  * capacity may drop routes, each SwiGLU expert runs on the tokens routed to it, and the
  * gate-weighted outputs are summed back per token; optional shared experts see every token.
+ * The routed experts run as one fused tape node ({@link MoeExperts}): sort-by-expert dispatch and
+ * one gated GEMM pair per expert block.
  *
  * <p>Parameters: router [d, E], w1, w3 [E, d, f], w2 [E, f, d]; shared.w1/w3/w2 when configured.
  */
@@ -44,31 +46,46 @@ public final class MoeFeedForward {
                 : null;
     }
 
-    /** y [T, d], this layer's auxiliary loss (scalar or null), and what routing did. */
-    public record Output(Tensor y, Tensor auxLoss, RoutingRecord routing) {}
+    /**
+     * y [T, d], this layer's auxiliary loss (scalar or null), what routing did, and the fused
+     * experts node (its dispatch plan and per-slot expert outputs; null when the composed reference ran).
+     */
+    public record Output(Tensor y, Tensor auxLoss, RoutingRecord routing, MoeExperts.Result experts) {}
 
     public Router router() { return routerImpl; }
     public int layer() { return layer; }
 
     // x [T, d] -> y [T, d]
-    public Output forward(Tensor x, TokenInfo tokens, boolean training) {
+    public Output forward(Tensor x, TokenInfo tokens, boolean training) { return forward(x, tokens, training, false); }
+
+    /** composed = true runs the experts through {@link #composedExperts} (the reference the tests compare with). */
+    Output forward(Tensor x, TokenInfo tokens, boolean training, boolean composed) {
         int t = x.dim(0);
         Tensor logits = MatMul.matmul(x, router);                                   // [T, E]
         Routing r = routerImpl.route(new RoutingInput(layer, x, logits, topK, tokens, training));
         boolean[] kept = training
                 ? Capacity.apply(r.experts(), r.probs(), t, experts, topK, cfg.capacityFactor(), cfg.dropPolicy())
                 : Capacity.apply(r.experts(), r.probs(), t, experts, topK, 0, cfg.dropPolicy()); // eval is dropless
-        Tensor y = expertsForward(x, r.experts(), kept, r.gates());
+        MoeExperts.Result fused = null;
+        Tensor y;
+        if (composed) {
+            y = composedExperts(x, r.gates(), w1, w3, w2, r.experts(), kept);
+        } else {
+            fused = MoeExperts.forward(x, r.gates(), w1, w3, w2, r.experts(), kept);
+            y = fused.out();
+        }
         if (shared != null) y = Elementwise.add(y, shared.forward(x));
-        return new Output(y, r.auxLoss(), new RoutingRecord(layer, t, experts, topK, r.experts(), kept, r.probs(), tokens.domains()));
+        return new Output(y, r.auxLoss(), new RoutingRecord(layer, t, experts, topK, r.experts(), kept, r.probs(), tokens.domains()), fused);
     }
 
     /**
      * Reference composition from small ops: for each expert, gather its tokens, run SwiGLU,
-     * scale by the gates and scatter-add back. x [T, d], experts/kept [T*k], gates [T, k] -> [T, d].
+     * scale by the gates and scatter-add back. x [T, d], gates [T, k], w1, w3 [E, d, f],
+     * w2 [E, f, d], experts/kept [T*k] -> [T, d]. Slow (many small nodes); {@link MoeExperts} is
+     * the fused version the layer runs.
      */
-    Tensor expertsForward(Tensor x, int[] slotsExpert, boolean[] kept, Tensor gates) {
-        int t = x.dim(0);
+    static Tensor composedExperts(Tensor x, Tensor gates, Tensor w1, Tensor w3, Tensor w2, int[] slotsExpert, boolean[] kept) {
+        int t = x.dim(0), topK = gates.dim(1), experts = w1.dim(0), dModel = w1.dim(1), dFf = w1.dim(2);
         Tensor flatGates = gates.reshape(t * topK, 1);                             // [T*k, 1]
         Tensor y = null;
         for (int e = 0; e < experts; e++) {
