@@ -2,6 +2,7 @@ package moelab.app.config;
 
 import moelab.config.ConfigException;
 import moelab.nn.ModelConfig;
+import moelab.routing.Routers;
 import moelab.train.TrainConfig;
 
 /**
@@ -18,8 +19,10 @@ public record RunConfig(ModelConfig model, TrainConfig train, DataSettings data,
                 "must be <= model.max_seq_len=" + model.maxSeqLen() + ", got " + train.seqLen());
         ConfigException.require(model.vocabSize() >= data.tokenizerVocab(), "model.vocab_size",
                 "must be >= the " + data.tokenizer() + " tokenizer's " + data.tokenizerVocab() + " ids, got " + model.vocabSize());
-        if (model.moe() != null)                                      // validates every:N / index lists now, not mid-run
-            for (int l = 0; l < model.layers(); l++) model.isMoeLayer(l);
+        if (model.moe() != null) {                                    // fail at load time, not when the model is built:
+            for (int l = 0; l < model.layers(); l++) model.isMoeLayer(l);  // every:N and index lists
+            Routers.create(model.moe(), 0);                               // the router name
+        }
     }
 
     /** Tokens seen per optimizer step. */

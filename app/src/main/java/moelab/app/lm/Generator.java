@@ -33,7 +33,7 @@ public final class Generator {
         Inspector.checkIds(prompted, vocab, tok);
         int[] ids = Arrays.copyOf(prompted, prompted.length + maxNewTokens);
         Random rng = new Random(seed);
-        try (NoGrad ng = NoGrad.enter()) {
+        try (var _ = NoGrad.enter()) {
             for (int n = prompted.length; n < ids.length; n++) {
                 int from = Math.max(0, n - window);
                 int[] ctx = Arrays.copyOfRange(ids, from, n);

@@ -44,7 +44,7 @@ public final class Inspector {
         if (truncated) ids = Arrays.copyOf(ids, max);
         checkIds(ids, model.config().vocabSize(), tok);
         trace.clear();
-        try (NoGrad ng = NoGrad.enter()) {
+        try (var _ = NoGrad.enter()) {
             model.forward(ids, TokenInfo.of(1, ids.length), false);
         }
         if (model.config().moe() != null && trace.last().isEmpty())

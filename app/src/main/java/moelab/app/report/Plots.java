@@ -159,7 +159,7 @@ public final class Plots {
         if (entropy) combined.add(perLayerPanel(rm, "router entropy", Metrics.Layer::routerEntropy), 1);
         boolean drops = rm.steps().stream().flatMap(s -> s.layers().stream()).anyMatch(l -> l.dropRate() > 0);
         if (drops) combined.add(perLayerPanel(rm, "drop rate", Metrics.Layer::dropRate), 1);
-        combined.setFixedLegendItems(((XYPlot) combined.getSubplots().getFirst()).getLegendItems());
+        combined.setFixedLegendItems(combined.getSubplots().getFirst().getLegendItems());
         return new JFreeChart("Routing statistics per MoE layer", JFreeChart.DEFAULT_TITLE_FONT, white(combined), true);
     }
 

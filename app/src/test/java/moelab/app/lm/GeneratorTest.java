@@ -22,7 +22,7 @@ class GeneratorTest {
         for (int n : new int[]{5, 14}) {
             int[] ctx = Arrays.copyOfRange(r.ids(), Math.max(0, n - 12), n);
             float[] logits;
-            try (NoGrad ng = NoGrad.enter()) {
+            try (var _ = NoGrad.enter()) {
                 logits = m.forward(ctx, TokenInfo.of(1, ctx.length), false).logits().toArray();
             }
             int best = 0, off = (ctx.length - 1) * 256;

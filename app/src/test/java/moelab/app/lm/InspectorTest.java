@@ -50,7 +50,7 @@ class InspectorTest {
         // the same forward without tracing gives the same choices, and gates are the router probabilities (no renormalisation)
         Transformer plain = new Transformer(tiny(false, "0,2"), 11);
         List<RoutingRecord> records;
-        try (NoGrad ng = NoGrad.enter()) {
+        try (var _ = NoGrad.enter()) {
             records = plain.forward(r.ids(), TokenInfo.of(1, r.ids().length), false).routing();
         }
         for (int i = 0; i < 2; i++) {

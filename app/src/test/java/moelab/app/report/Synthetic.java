@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Random;
 
 /** Made-up training events with routing that drifts from skewed toward balanced, for report tests. */
-final class Synthetic {
-    static final List<String> DOMAINS = List.of("code", "prose", "math");
+public final class Synthetic {
+    public static final List<String> DOMAINS = List.of("code", "prose", "math");
     static final int EXPERTS = 4, TOP_K = 2, TOKENS = 24;
 
     /** Routing records of MoE layers 1 and 3 at training progress p in [0, 1]. */
@@ -39,7 +39,7 @@ final class Synthetic {
         return out;
     }
 
-    static StepMetrics step(Random rng, long step, long total) {
+    public static StepMetrics step(Random rng, long step, long total) {
         double p = (double) step / total;
         double lm = 5.5 * Math.exp(-3 * p) + 1.2 + 0.05 * rng.nextGaussian();
         List<RoutingRecord> r = new ArrayList<>(routing(rng, p, true, true, 0.05));
@@ -48,7 +48,7 @@ final class Synthetic {
                 20000 + 1000 * rng.nextGaussian(), 0.05 * (step + 1), r);
     }
 
-    static EvalMetrics eval(Random rng, long step, long total) {
+    public static EvalMetrics eval(Random rng, long step, long total) {
         double p = (double) step / total;
         Map<String, Double> per = new LinkedHashMap<>();
         for (int d = 0; d < DOMAINS.size(); d++) per.put(DOMAINS.get(d), 5.5 * Math.exp(-3 * p) + 1.0 + 0.3 * d);
@@ -56,7 +56,7 @@ final class Synthetic {
     }
 
     /** Feeds a whole synthetic run into a listener. */
-    static void run(moelab.train.TrainListener l, long steps, int evalEvery, long seed) {
+    public static void run(moelab.train.TrainListener l, long steps, int evalEvery, long seed) {
         Random rng = new Random(seed);
         for (long s = 0; s < steps; s++) {
             l.onStep(step(rng, s, steps));
