@@ -17,6 +17,8 @@ import java.util.List;
  * {@code moe report RUN_DIR}, so an interrupted run can be reported too.
  */
 public final class Report {
+    static { System.setProperty("java.awt.headless", "true"); }      // before any AWT class loads
+
     private Report() {}
 
     /** What was written: plots (relative to the run folder) and the HTML page. */
