@@ -1,0 +1,115 @@
+package moelab.app.cli;
+
+import moelab.app.config.ConfigLoader;
+import moelab.app.config.RunConfig;
+import moelab.app.report.MetricsWriter;
+import moelab.app.report.ParamCount;
+import moelab.app.report.ProgressLine;
+import moelab.app.report.Report;
+import moelab.app.report.RunFolder;
+import moelab.kernels.Backends;
+import moelab.kernels.Kernels;
+import moelab.nn.Transformer;
+import moelab.train.TrainListener;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code moe train}: resolves the config, makes the run folder (config.yaml, metric files),
+ * trains with a live progress line, and writes the report (plots, index.html) at the end,
+ * also when training stops with an error.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a model; writes a run folder with config, metrics, checkpoints, plots and index.html.",
+                "Example: moe train --config bench-small --set train.steps=100 --set model.moe.top_k=1"})
+public final class TrainCommand implements Callable<Integer> {
+    @Mixin ConfigOptions config;
+
+    @Option(names = "--run-dir", paramLabel = "DIR",
+            description = "run folder to write (default: <run.out_dir>/<run.name>-<timestamp>)")
+    Path runDir;
+
+    @Option(names = "--resume", paramLabel = "CHECKPOINT",
+            description = "continue a run from a checkpoint; its run folder's config is used unless --config is given")
+    Path resume;
+
+    @Option(names = "--print-config", description = "print the resolved config as YAML and exit")
+    boolean printConfig;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        Resolved r = Resolved.forCheckpoint(config, resume);
+        RunConfig cfg = r.cfg();
+        if (printConfig) {
+            out.print(r.text());
+            out.flush();
+            return 0;
+        }
+        cfg.run().applyKernels();
+        RunFolder folder = runFolder(cfg, r);
+        out.println(header(cfg, folder));
+        out.flush();
+
+        Wiring.Data data = Wiring.loadData(cfg, folder.dir());
+        try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames())) {
+            List<TrainListener> listeners = List.of(metrics, ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()));
+            Transformer model = new Transformer(cfg.model(), cfg.train().seed());
+            Wiring.train(model, cfg, data, listeners, folder, resume, r.text());
+        } finally {
+            report(folder, out);
+        }
+        return 0;
+    }
+
+    /** A new run folder, or the resumed run's own one (whose config must match: a resumed run is the same run). */
+    private RunFolder runFolder(RunConfig cfg, Resolved r) {
+        Path existing = runDir != null ? runDir : r.runDir();
+        if (resume != null && existing != null && java.nio.file.Files.exists(existing.resolve(RunFolder.CONFIG))) {
+            RunFolder f = RunFolder.open(existing);
+            String had = f.readConfig();
+            if (!ConfigLoader.fromYaml(had).equals(cfg))
+                throw new IllegalArgumentException("the config differs from " + f.configFile()
+                        + ": a resumed run keeps its config (start a new run, or give the same --config/--set)");
+            return f;
+        }
+        RunFolder f = RunFolder.create(cfg.run().name(), Path.of(cfg.run().outDir()), runDir, Clock.systemDefaultZone());
+        f.writeConfig(r.text());
+        return f;
+    }
+
+    static String header(RunConfig cfg, RunFolder folder) {
+        ParamCount pc = ParamCount.of(cfg.model());
+        Kernels k = Backends.get();
+        var m = cfg.model();
+        String moe = m.moe() == null ? "dense" : "MoE E=" + m.moe().experts() + " k=" + m.moe().topK() + " d_ff " + m.moe().dFf();
+        return String.format(Locale.ROOT,
+                "run folder %s%nmodel: %d layers, d=%d, %d heads, %s; %,d parameters (%,d active per token)%n"
+                        + "train: %d steps x %,d tokens, lr %s; kernels %s, %d threads",
+                folder.dir(), m.layers(), m.dModel(), m.heads(), moe, pc.total(), pc.activePerToken(),
+                cfg.train().steps(), cfg.tokensPerStep(), cfg.train().lr(), k.name(), k.threads());
+    }
+
+    /** Writes the report; a failure here is reported without hiding the training error that may be on its way. */
+    private static void report(RunFolder folder, PrintWriter out) {
+        try {
+            Report.Result rep = Report.generate(folder.dir());
+            out.println("report: " + rep.index());
+        } catch (RuntimeException e) {
+            out.println("report: not written (" + e.getMessage() + "); retry with: moe report " + folder.dir());
+        }
+        out.flush();
+    }
+}

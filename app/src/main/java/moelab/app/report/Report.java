@@ -1,0 +1,68 @@
+package moelab.app.report;
+
+import moelab.app.config.ConfigLoader;
+import moelab.app.config.RunConfig;
+
+import javax.imageio.ImageIO;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds a run's report from its folder alone (config.yaml and the metric files): the PNG
+ * charts in plots/ and index.html beside them. Run at the end of training and by
+ * {@code moe report RUN_DIR}, so an interrupted run can be reported too.
+ */
+public final class Report {
+    static { System.setProperty("java.awt.headless", "true"); }      // before any AWT class loads
+
+    private Report() {}
+
+    /** What was written: plots (relative to the run folder) and the HTML page. */
+    public record Result(List<String> plots, Path index) {}
+
+    public static Result generate(Path runDir) {
+        RunFolder folder = RunFolder.open(runDir);
+        RunConfig cfg = ConfigLoader.fromYaml(folder.readConfig());
+        RunMetrics rm = RunMetrics.read(folder);
+        try {
+            Files.createDirectories(folder.plotsDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + folder.plotsDir() + ": " + e.getMessage(), e);
+        }
+        List<String> plots = new ArrayList<>();
+        List<String> heatmaps = new ArrayList<>();
+        if (!rm.steps().isEmpty() || !rm.evals().isEmpty()) {
+            plots.add(save(folder, "loss.png", Plots.loss(rm), 480));
+            if (!rm.steps().isEmpty()) plots.add(save(folder, "optimizer.png", Plots.optimizer(rm), 420));
+        }
+        int moeLayers = Plots.moeLayers(rm).size();
+        if (moeLayers > 0) {
+            plots.add(save(folder, "expert_load.png", Plots.expertLoad(rm), 140 + 170 * moeLayers));
+            plots.add(save(folder, "routing_stats.png", Plots.routingStats(rm), 520));
+        }
+        Metrics.Eval last = rm.lastEval();
+        if (last != null)
+            for (Metrics.DomainCounts dc : last.routing()) {
+                String name = RunFolder.PLOTS + "/routing_heatmap_l" + dc.layer() + ".png";
+                try {
+                    ImageIO.write(Plots.heatmap(dc, last.step()), "png", folder.dir().resolve(name).toFile());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write " + name + ": " + e.getMessage(), e);
+                }
+                heatmaps.add(name);
+            }
+        plots.addAll(heatmaps);
+        RunFolder.writeAtomically(folder.indexHtml(), IndexPage.html(folder.dir().getFileName().toString(), cfg, rm, plots));
+        return new Result(List.copyOf(plots), folder.indexHtml());
+    }
+
+    private static String save(RunFolder folder, String file, org.jfree.chart.JFreeChart chart, int height) {
+        String rel = RunFolder.PLOTS + "/" + file;
+        Plots.save(chart, folder.dir().resolve(rel), height);
+        return rel;
+    }
+}
