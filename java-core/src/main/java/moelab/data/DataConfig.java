@@ -43,4 +43,7 @@ public record DataConfig(String path, String tokenizer, int bpeVocab, long bpeSa
     }
 
     public boolean domainHomogeneous() { return composition.equals(DOMAIN_HOMOGENEOUS); }
+
+    /** The largest number of token ids the configured tokenizer can produce. */
+    public int tokenizerVocab() { return tokenizer.equals(BYTE) ? 256 : bpeVocab; }
 }

@@ -27,14 +27,15 @@ import java.util.stream.Stream;
  * {@code <root>/<domain>/**}{@code /*.txt}: every sub-folder of root is a domain (name = folder
  * name, index = position in name order); every {@code .txt} file below it, at any depth, is one
  * document, UTF-8 (a leading byte-order mark is dropped). Names starting with '.' and other files
- * are ignored. A document's id is its path relative to its domain folder with '/' separators, e.g.
+ * are ignored, and so are domain-level folders starting with '_' (e.g. {@code _licenses}). A document's id is its path relative to its domain folder with '/' separators, e.g.
  * {@code ch03.txt} or {@code man1/ls.txt}.
  *
  * <h2>Validation split (by document)</h2>
  * <ul>
  *   <li>If {@code <root>/split.txt} exists it decides: each non-blank line not starting with '#'
  *       is a glob over document ids ({@code *} and {@code ?} stay inside one folder, {@code **}
- *       crosses folders) and a document is held out when any line matches its id, in every domain.
+ *       crosses folders) and a document is held out when any line matches its id, in every domain;
+ *       a line {@code <domain>/<glob>} (its first folder is a domain name) applies to that domain only.
  *       For a parallel corpus (the same chapter files in every language) this holds out the same
  *       chapters everywhere. A line that matches nothing, and a domain left with no validation or no
  *       training document, is an error naming split.txt and the line or domain.</li>
@@ -84,7 +85,9 @@ public final class DomainCorpus {
             throw new IllegalArgumentException("corpus folder '" + root.toAbsolutePath() + "' does not exist or is not a folder");
         List<Path> dirs;
         try (Stream<Path> s = Files.list(root)) {
-            dirs = s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith("."))
+            // folders starting with '.' or '_' are not domains (e.g. _licenses beside the data)
+            dirs = s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")
+                            && !p.getFileName().toString().startsWith("_"))
                     .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list corpus folder " + root + ": " + e.getMessage(), e);
@@ -202,11 +205,20 @@ public final class DomainCorpus {
         for (int ln = 0; ln < lines.size(); ln++) {
             String g = lines.get(ln).strip();
             if (g.isEmpty() || g.startsWith("#")) continue;
+            // "<domain>/<glob>" applies to that domain only; a bare glob to every domain
+            int only = -1;
+            int slash = g.indexOf('/');
+            if (slash > 0 && names.contains(g.substring(0, slash))) {
+                only = names.indexOf(g.substring(0, slash));
+                g = g.substring(slash + 1);
+            }
             Pattern p = glob(g);
             boolean any = false;
-            for (int d = 0; d < all.size(); d++)
+            for (int d = 0; d < all.size(); d++) {
+                if (only >= 0 && d != only) continue;
                 for (int i = 0; i < all.get(d).size(); i++)
                     if (p.matcher(all.get(d).get(i).id()).matches()) { held[d][i] = true; any = true; }
+            }
             if (!any)
                 throw new IllegalArgumentException(splitPath + ":" + (ln + 1) + ": '" + g + "' matches no document id in any domain "
                         + "(ids are paths relative to the domain folder, e.g. ch03.txt)");

@@ -190,4 +190,20 @@ class DomainCorpusTest {
             assertTrue(sb.toString().startsWith(decoded), "stream of domain " + d + " decodes to its documents");
         }
     }
+
+    @Test
+    void domainPrefixedSplitLinesApplyToOneDomainAndUnderscoreFoldersAreNotDomains() throws IOException {
+        writeCorpus(root, 6);
+        Files.createDirectories(root.resolve("_licenses"));
+        Files.writeString(root.resolve("_licenses/GPL.txt"), "licence text, not a domain");
+        Files.writeString(root.resolve("split.txt"), "de/ch01.txt\nen/ch02.txt\nja/extra/ch05.txt\n");
+        DomainCorpus c = DomainCorpus.load(root, 1, 0.1, 0);
+        assertEquals(List.of("de", "en", "ja"), c.domains());
+        assertEquals(List.of("ch01.txt"), ids(c.validation(0)));
+        assertEquals(List.of("ch02.txt"), ids(c.validation(1)));
+        assertEquals(List.of("extra/ch05.txt"), ids(c.validation(2)));
+        Files.writeString(root.resolve("split.txt"), "de/ch01.txt\nen/ch99.txt\n");
+        var e = assertThrows(IllegalArgumentException.class, () -> DomainCorpus.load(root, 1, 0.1, 0));
+        assertTrue(e.getMessage().contains("split.txt:2"), e.getMessage());
+    }
 }

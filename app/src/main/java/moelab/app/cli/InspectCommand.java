@@ -32,7 +32,7 @@ public final class InspectCommand implements Callable<Integer> {
         r.cfg().run().applyKernels();
         RoutingTrace trace = new RoutingTrace();
         Transformer model = new Transformer(r.cfg().model(), r.cfg().train().seed(), trace.routers());
-        if (checkpoint != null) Wiring.loadWeights(model, checkpoint, r.text());
+        if (checkpoint != null) Wiring.loadWeights(model, r.cfg(), checkpoint, r.text());
         else spec.commandLine().getErr().println("note: no --checkpoint, inspecting an untrained model");
         Inspector.Result res = Inspector.inspect(model, trace, Wiring.tokenizer(r.cfg(), r.runDir()), text);
         spec.commandLine().getOut().print(Inspector.table(res));

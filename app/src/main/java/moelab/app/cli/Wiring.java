@@ -4,94 +4,123 @@ import moelab.app.config.RunConfig;
 import moelab.app.report.RunFolder;
 import moelab.data.Batch;
 import moelab.data.BatchSource;
+import moelab.data.Batcher;
+import moelab.data.BpeTokenizer;
+import moelab.data.ByteTokenizer;
+import moelab.data.DataConfig;
+import moelab.data.DomainCorpus;
+import moelab.data.TokenizedCorpus;
 import moelab.data.Tokenizer;
+import moelab.data.ValidationBatches;
 import moelab.nn.Transformer;
+import moelab.train.Checkpoint;
 import moelab.train.EvalMetrics;
 import moelab.train.TrainListener;
+import moelab.train.Trainer;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
-/**
- * The command line's calls into the trainer, checkpoints and the data pipeline. Those land on
- * other branches; until they are wired here, each method fails with a message saying so. Every
- * method names exactly what to call.
- */
+/** The command line's calls into the data pipeline, the trainer and checkpoints. */
 final class Wiring {
     private Wiring() {}
+
+    /** File name of a run's trained BPE vocabulary inside its run folder. */
+    static final String BPE_FILE = "tokenizer.bpe";
 
     /**
      * What training and evaluation read.
      *
-     * @param validation  the fixed validation micro-batches (train.eval_batches of them)
+     * @param validation  the fixed validation micro-batches (train.eval_batches of them, domains interleaved)
      * @param domainNames domain index -> name, as in Batch.domains
      */
     record Data(Tokenizer tokenizer, BatchSource train, List<Batch> validation, List<String> domainNames) {}
 
     /**
-     * Loads the corpus, builds (or, for BPE, trains and saves into the run folder) the tokenizer,
-     * splits train/validation and makes the batch source.
+     * Loads the corpus, builds the tokenizer (BPE: loaded from the run folder when it is there,
+     * else trained on the training split and saved there), tokenizes and makes the batch source.
      *
-     * @param runDir the run folder (where a trained BPE vocabulary is saved / found), or null
+     * @param runDir the run folder, or null (then a BPE vocabulary is trained and not saved)
      */
     static Data loadData(RunConfig cfg, Path runDir) {
-        // TODO(lead): wire the data pipeline (moelab.data):
-        //   corpus    = DomainCorpus.load(Path.of(cfg.data().path()))            -> documents with domain labels
-        //   tokenizer = tokenizer(cfg, runDir) for "byte"; for "bpe" train it on the TRAIN documents
-        //               (BpeTokenizer.train(..., cfg.data().bpeVocab())) and save it into runDir when not there yet
-        //   split     = corpus.split(cfg.data().valFraction(), cfg.train().seed())
-        //   train     = new Batcher(split.train, tokenizer, cfg.train().microBatch(), cfg.train().seqLen(),
-        //                           cfg.data().composition(), cfg.train().seed())  (a BatchSource)
-        //   validation= the first cfg.train().evalBatches() batches of a Batcher over split.validation
-        //   return new Data(tokenizer, train, validation, corpus.domainNames());
-        //   (once moelab.data.DataConfig lands, swap RunConfig.data's type for it and drop DataSettings)
-        throw notWired("loading data", "moelab.data.DomainCorpus / Batcher / ByteTokenizer / BpeTokenizer");
+        DataConfig dc = cfg.data();
+        DomainCorpus corpus = DomainCorpus.load(dc, cfg.train().seed());
+        Tokenizer tok;
+        Path bpeFile = runDir == null ? null : runDir.resolve(BPE_FILE);
+        if (dc.tokenizer().equals(DataConfig.BPE) && bpeFile != null && Files.exists(bpeFile)) {
+            tok = BpeTokenizer.load(bpeFile);
+        } else {
+            tok = corpus.buildTokenizer(dc);
+            if (tok instanceof BpeTokenizer bpe && bpeFile != null) bpe.save(bpeFile);
+        }
+        if (tok.vocabSize() > cfg.model().vocabSize())
+            throw new moelab.config.ConfigException("model.vocab_size", "the " + tok.name() + " tokenizer produces "
+                    + tok.vocabSize() + " ids but the model has " + cfg.model().vocabSize());
+        TokenizedCorpus tokens = corpus.tokenize(tok, dc.balance());
+        int seq = cfg.train().seqLen(), mb = cfg.train().microBatch(), evalBatches = cfg.train().evalBatches();
+        BatchSource train = new Batcher(tokens, mb, seq, dc.composition(), cfg.train().seed());
+        int d = corpus.domainCount();
+        int perDomain = (evalBatches + d - 1) / d;
+        List<Batch> all = ValidationBatches.build(tokens, seq, mb, perDomain * mb);
+        return new Data(tok, train, interleaveByDomain(all, d, evalBatches), corpus.domains());
+    }
+
+    /** Validation batches are one domain each, domain after domain: take them round-robin so any prefix covers every domain. */
+    static List<Batch> interleaveByDomain(List<Batch> batches, int domains, int limit) {
+        List<List<Batch>> byDomain = new ArrayList<>();
+        for (int i = 0; i < domains; i++) byDomain.add(new ArrayList<>());
+        for (Batch b : batches) byDomain.get(b.domains() == null ? 0 : b.domains()[0]).add(b);
+        List<Batch> out = new ArrayList<>();
+        for (int round = 0; out.size() < limit; round++) {
+            boolean any = false;
+            for (List<Batch> list : byDomain)
+                if (round < list.size() && out.size() < limit) { out.add(list.get(round)); any = true; }
+            if (!any) break;
+        }
+        return out;
     }
 
     /** The tokenizer of a run, for generate and inspect: byte, or the BPE vocabulary saved in the run folder. */
     static Tokenizer tokenizer(RunConfig cfg, Path runDir) {
-        // TODO(lead): return cfg.data().tokenizer().equals("byte") ? new ByteTokenizer()
-        //                    : BpeTokenizer.load(runDir.resolve(<the file loadData saves>));
-        throw notWired("the " + cfg.data().tokenizer() + " tokenizer", "moelab.data.ByteTokenizer / BpeTokenizer");
+        if (cfg.data().tokenizer().equals(DataConfig.BYTE)) return new ByteTokenizer();
+        if (runDir == null)
+            throw new IllegalStateException("the run uses a BPE tokenizer, whose vocabulary lives in its run folder ("
+                    + BPE_FILE + "); give a checkpoint inside its run folder");
+        return BpeTokenizer.load(runDir.resolve(BPE_FILE));
     }
 
     /** Trains the model to cfg.train().steps(), checkpointing into the run folder; resume continues from a checkpoint. */
     static void train(Transformer model, RunConfig cfg, Data data, List<TrainListener> listeners, RunFolder folder,
                       Path resume, String configText) {
-        // TODO(lead): wire moelab.train.Trainer:
-        //   Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), listeners);
-        //   if (resume != null) t.loadCheckpoint(resume, configText);   // refuses a checkpoint of another config
-        //   t.run(folder.checkpointsDir());                               // checkpoints must carry configText (saveCheckpoint(path, configText))
-        throw notWired("training", "moelab.train.Trainer");
+        Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), listeners);
+        t.setConfigText(configText);
+        if (resume != null) t.loadCheckpoint(resume, configText);
+        t.run(folder.checkpointsDir());
     }
 
     /** Validation loss overall and per domain of a checkpoint. */
     static EvalMetrics evaluate(Transformer model, RunConfig cfg, Data data, Path checkpoint, String configText) {
-        // TODO(lead):
-        //   Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), List.of());
-        //   t.loadCheckpoint(checkpoint, configText);
-        //   return t.evaluate();
-        throw notWired("evaluation", "moelab.train.Trainer");
+        Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), List.of());
+        t.loadCheckpoint(checkpoint, configText);
+        return t.evaluate();
     }
 
     /** Loads a checkpoint's weights (and router state) into model, refusing a checkpoint of another config. */
-    static void loadWeights(Transformer model, Path checkpoint, String configText) {
-        // TODO(lead): the checkpoint reader, weights and Router.loadState only (no optimizer or data state needed), e.g.
-        //   Checkpoint.loadModel(checkpoint, model, configText)
-        //   or new Trainer(model, cfg.train(), <a BatchSource that is never read>, List.of(), List.of(), List.of())
-        //        .loadCheckpoint(checkpoint, configText)
-        throw notWired("loading checkpoints", "moelab.train.Trainer.loadCheckpoint / checkpoint reader");
+    static void loadWeights(Transformer model, RunConfig cfg, Path checkpoint, String configText) {
+        new Trainer(model, cfg.train(), new NoData(), List.of(), List.of(), List.of()).loadCheckpoint(checkpoint, configText);
     }
 
-    /** The config text stored in a checkpoint, or null when the checkpoint reader is not wired. */
+    /** The config text a checkpoint stores. */
     static String configInCheckpoint(Path checkpoint) {
-        // TODO(lead): return the config text saveCheckpoint(path, configText) stored (lets eval/generate/inspect
-        //   run on a checkpoint that was moved out of its run folder, without --config)
-        return null;
+        return Checkpoint.readConfigText(checkpoint);
     }
 
-    private static IllegalStateException notWired(String what, String needs) {
-        return new IllegalStateException(what + " is not wired into the command line yet (needs " + needs
-                + "; see moelab.app.cli.Wiring)");
+    /** A batch source for loading weights only: the checkpoint's data position is accepted and ignored. */
+    private static final class NoData implements BatchSource {
+        @Override public Batch next() { throw new IllegalStateException("no training data when only loading weights"); }
+        @Override public byte[] saveState() { return new byte[0]; }
+        @Override public void restoreState(byte[] state) { }
     }
 }

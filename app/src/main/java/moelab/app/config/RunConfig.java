@@ -9,7 +9,7 @@ import moelab.train.TrainConfig;
  * A whole experiment: the YAML/JSON file's four sections. Each section validates its own keys;
  * this record checks the rules that span sections.
  */
-public record RunConfig(ModelConfig model, TrainConfig train, DataSettings data, RunSettings run) {
+public record RunConfig(ModelConfig model, TrainConfig train, moelab.data.DataConfig data, RunSettings run) {
     public RunConfig {
         ConfigException.require(model != null, "model", "section is required");
         ConfigException.require(train != null, "train", "section is required");
