@@ -3,6 +3,7 @@ package moelab.nn;
 import moelab.autograd.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
+import moelab.kernels.Profile;
 import moelab.tensor.Shape;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
@@ -44,7 +45,9 @@ public final class MoeExperts {
         if (experts.length != t * k || kept.length != t * k)
             throw new ShapeException("moe_experts: " + experts.length + " routes and " + kept.length + " kept flags for "
                     + shapes + " (need T*k = " + (t * k) + " of each)");
+        Profile.begin(Profile.ROUTING);
         ExpertDispatch plan = ExpertDispatch.of(experts, kept, e, k == 0 ? 1 : k);
+        Profile.end(Profile.ROUTING);
         return new Result(x.contiguous(), gates.contiguous(), w1.contiguous(), w3.contiguous(), w2.contiguous(), plan, t, d, f, e, k);
     }
 
@@ -63,8 +66,11 @@ public final class MoeExperts {
             Kernels kr = Backends.get();
             float[] xd = x.data();
             int xo = x.offset();
+            Profile.begin(Profile.EXPERTS);
+            Profile.begin(Profile.ROUTING);
             xp = new float[s * d];
             for (int p = 0; p < s; p++) System.arraycopy(xd, xo + plan.tokenOf()[p] * d, xp, p * d, d); // gather
+            Profile.end(Profile.ROUTING);
             a = new float[s * f];
             b = new float[s * f];
             h = new float[s * f];
@@ -84,6 +90,7 @@ public final class MoeExperts {
                 // H_e [n,f] · W2_e [f,d] -> Y_e [n,d]
                 kr.sgemm(false, false, n, d, f, 1f, h, o * f, f, w2.data(), w2.offset() + ex * f * d, d, 0f, y, o * d, d);
             }
+            Profile.begin(Profile.ROUTING);
             // combine: out[t] = sum_j gate[t,j] * Y[row(t,j)], j ascending (fixed order)
             float[] o = new float[t * d], g = gates.data();
             int go = gates.offset();
@@ -94,6 +101,8 @@ public final class MoeExperts {
                     if (p >= 0) kr.axpy(g[go + tok * k + j], y, p * d, o, tok * d, d);
                 }
             out = Autograd.record("moe_experts", Tensor.of(o, t, d), this::backward, x, gates, w1, w3, w2);
+            Profile.end(Profile.ROUTING);
+            Profile.end(Profile.EXPERTS);
         }
 
         /** out [T, d] = sum over kept slots of gate * expert output. */
@@ -125,6 +134,7 @@ public final class MoeExperts {
         // dout [T, d] -> gradients of x, gates, w1, w3, w2 (accumulated)
         private void backward(float[] dout) {
             Kernels kr = Backends.get();
+            Profile.begin(Profile.ROUTING); // gate gradients and the dispatch of dout to packed rows
             int s = plan.rows();
             int[] tokenOf = plan.tokenOf(), slotOf = plan.slotOf();
             float[] g = gates.data();
@@ -133,15 +143,17 @@ public final class MoeExperts {
                 float[] dg = gates.gradBuffer(); // dropped slots get no gradient: they were not used
                 for (int p = 0; p < s; p++) dg[slotOf[p]] += kr.dot(dout, tokenOf[p] * d, y, p * d, d);
             }
-            if (!(x.requiresGrad() || w1.requiresGrad() || w3.requiresGrad() || w2.requiresGrad())) return;
+            if (!(x.requiresGrad() || w1.requiresGrad() || w3.requiresGrad() || w2.requiresGrad())) { Profile.end(Profile.ROUTING); return; }
             float[] dy = new float[s * d]; // dY[p] = gate(slot p) * dout[token p]
             for (int p = 0; p < s; p++) kr.axpy(g[go + slotOf[p]], dout, tokenOf[p] * d, dy, p * d, d);
+            Profile.end(Profile.ROUTING);
             expertBackward(dy);
         }
 
         /** Backward through the experts from dY [S, d] (packed, consumed: reused for dX). */
         private void expertBackward(float[] dy) {
             Kernels kr = Backends.get();
+            Profile.begin(Profile.EXPERTS);
             boolean needX = x.requiresGrad(), need1 = w1.requiresGrad(), need3 = w3.requiresGrad(), need2 = w2.requiresGrad();
             boolean needAB = needX || need1 || need3;
             int maxN = plan.maxCount();
@@ -170,10 +182,13 @@ public final class MoeExperts {
                 }
             }
             if (needX) { // scatter-add back to tokens, packed-row order (fixed)
+                Profile.begin(Profile.ROUTING);
                 float[] dx = x.gradBuffer();
                 int[] tokenOf = plan.tokenOf();
                 for (int p = 0; p < plan.rows(); p++) kr.add(dx, tokenOf[p] * d, dy, p * d, dx, tokenOf[p] * d, d);
+                Profile.end(Profile.ROUTING);
             }
+            Profile.end(Profile.EXPERTS);
         }
     }
 }

@@ -1,6 +1,7 @@
 package moelab.nn;
 
 import moelab.autograd.Parameters;
+import moelab.kernels.Profile;
 import moelab.ops.Activations;
 import moelab.ops.Elementwise;
 import moelab.ops.Indexing;
@@ -61,11 +62,13 @@ public final class MoeFeedForward {
     /** composed = true runs the experts through {@link #composedExperts} (the reference the tests compare with). */
     Output forward(Tensor x, TokenInfo tokens, boolean training, boolean composed) {
         int t = x.dim(0);
+        Profile.begin(Profile.ROUTING); // router GEMM, softmax, top-k, aux loss, capacity
         Tensor logits = MatMul.matmul(x, router);                                   // [T, E]
         Routing r = routerImpl.route(new RoutingInput(layer, x, logits, topK, tokens, training));
         boolean[] kept = training
                 ? Capacity.apply(r.experts(), r.probs(), t, experts, topK, cfg.capacityFactor(), cfg.dropPolicy())
                 : Capacity.apply(r.experts(), r.probs(), t, experts, topK, 0, cfg.dropPolicy()); // eval is dropless
+        Profile.end(Profile.ROUTING);
         MoeExperts.Result fused = null;
         Tensor y;
         if (composed) {

@@ -3,6 +3,7 @@ package moelab.ops;
 import moelab.autograd.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
+import moelab.kernels.Profile;
 import moelab.tensor.Shape;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
@@ -27,6 +28,7 @@ public final class Attention {
         if (q.rank() != 4 || !Arrays.equals(q.shape(), k.shape()) || !Arrays.equals(q.shape(), v.shape()))
             throw new ShapeException("attention: q " + Shape.str(q.shape()) + ", k " + Shape.str(k.shape()) + ", v "
                     + Shape.str(v.shape()) + " must share one shape [B, H, S, Dh]");
+        Profile.begin(Profile.ATTENTION);
         Tensor qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
         int[] s4 = qc.shape();
         int heads = s4[0] * s4[1], s = s4[2], dh = s4[3], hs = s * dh;
@@ -39,8 +41,10 @@ public final class Attention {
             // out [S, Dh] = p [S, S] · v [S, Dh]
             kern.sgemm(false, false, s, dh, s, 1f, p, 0, s, vc.data(), vc.offset() + bh * hs, dh, 0f, out, bh * hs, dh);
         }
+        Profile.end(Profile.ATTENTION);
         Tensor o = Tensor.of(out, s4);
         return Autograd.record("attention", o, g -> {
+            Profile.begin(Profile.ATTENTION);
             Kernels kb = kern; // the forward's kernels, so the recomputed p is the forward's p
             float[] pb = new float[s * s], dp = new float[s * s], ds = new float[s * s];
             float[] dq = qc.requiresGrad() ? qc.gradBuffer() : null;
@@ -61,6 +65,7 @@ public final class Attention {
                 if (dq != null) kb.sgemm(false, false, s, dh, s, scale, ds, 0, s, kc.data(), kc.offset() + off, dh, 1f, dq, off, dh);
                 if (dk != null) kb.sgemm(true, false, s, dh, s, scale, ds, 0, s, qc.data(), qc.offset() + off, dh, 1f, dk, off, dh);
             }
+            Profile.end(Profile.ATTENTION);
         }, qc, kc, vc);
     }
 

@@ -6,6 +6,7 @@ import moelab.autograd.NonFiniteException;
 import moelab.data.Batch;
 import moelab.data.BatchSource;
 import moelab.kernels.Backends;
+import moelab.kernels.Profile;
 import moelab.nn.Transformer;
 import moelab.ops.CrossEntropy;
 import moelab.ops.Elementwise;
@@ -124,6 +125,7 @@ public final class Trainer {
             tokens += (long) b.batch() * b.seqLen();
             routing.addAll(out.routing());
         }
+        Profile.begin(Profile.OPTIMIZER);
         // clip_global_norm with an infinite bound only measures the norm
         double gradNorm = GradClip.clipGlobalNorm(model.parameters(), cfg.gradClip() > 0 ? cfg.gradClip() : Double.POSITIVE_INFINITY);
         if (!Double.isFinite(gradNorm))
@@ -131,6 +133,7 @@ public final class Trainer {
         float lr = schedule.at((int) Math.min(step, Integer.MAX_VALUE));
         optimizer.step(lr);
         for (Router r : model.routers()) r.endStep();
+        Profile.end(Profile.OPTIMIZER);
         long done = step++;
         long t1 = System.nanoTime();
         double sec = Math.max((t1 - t0) * 1e-9, 1e-9);

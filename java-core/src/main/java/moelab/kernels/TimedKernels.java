@@ -1,0 +1,110 @@
+package moelab.kernels;
+
+/**
+ * A decorator that times any back end for {@link Profile}: each sgemm call is a {@link Profile#GEMM}
+ * region (time, call count and 2*m*n*k flops), every other kernel call adds to the profile's
+ * inclusive non-GEMM kernel time. Results are the inner back end's, unchanged. While the profile
+ * is off it only forwards (one boolean check per call).
+ *
+ * <p>Install with {@code Backends.use(new TimedKernels(Backends.get()))}. Ops capture the kernels
+ * when they run, so install it before the forward pass whose backward should be timed too.
+ */
+public final class TimedKernels implements Kernels {
+    private final Kernels inner;
+
+    public TimedKernels(Kernels inner) {
+        if (inner == null) throw new IllegalArgumentException("TimedKernels: inner kernels must not be null");
+        this.inner = inner;
+    }
+
+    /** The timed back end. */
+    public Kernels inner() { return inner; }
+
+    /** The inner back end's name, so code that looks at the name sees the real back end. */
+    @Override public String name() { return inner.name(); }
+    @Override public int threads() { return inner.threads(); }
+
+    // C [m,n] = alpha * op(A) [m,k] * op(B) [k,n] + beta * C
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                      float beta, float[] c, int cOff, int ldc) {
+        if (!Profile.isOn()) {
+            inner.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        Profile.begin(Profile.GEMM);
+        try {
+            inner.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        } finally {
+            Profile.end(Profile.GEMM);
+        }
+        Profile.addGemmFlops(2L * m * n * k);
+    }
+
+    // ---------------------------------------------------------------- the rest: inclusive kernel time
+
+    private static long start() { return Profile.isOn() ? System.nanoTime() : 0L; }
+
+    private static void stop(long t0) { if (t0 != 0L) Profile.addKernel(System.nanoTime() - t0); }
+
+    // x, y [rows, cols]
+    @Override public void softmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) {
+        long t = start(); inner.softmaxRows(x, xOff, y, yOff, rows, cols); stop(t);
+    }
+    // y, dy, dx [rows, cols]
+    @Override public void softmaxBackwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int rows, int cols) {
+        long t = start(); inner.softmaxBackwardRows(y, yOff, dy, dyOff, dx, dxOff, rows, cols); stop(t);
+    }
+    // x, y [rows, cols]
+    @Override public void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) {
+        long t = start(); inner.logSoftmaxRows(x, xOff, y, yOff, rows, cols); stop(t);
+    }
+    // x, y [rows, cols], w [cols], invRms [rows]
+    @Override public void rmsnormForward(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, float[] invRms, int invOff,
+                                         int rows, int cols, float eps) {
+        long t = start(); inner.rmsnormForward(x, xOff, w, wOff, y, yOff, invRms, invOff, rows, cols, eps); stop(t);
+    }
+    // x, dy, dx [rows, cols], w, dw [cols], invRms [rows]
+    @Override public void rmsnormBackward(float[] x, int xOff, float[] w, int wOff, float[] invRms, int invOff, float[] dy, int dyOff,
+                                          float[] dx, int dxOff, float[] dw, int dwOff, int rows, int cols) {
+        long t = start(); inner.rmsnormBackward(x, xOff, w, wOff, invRms, invOff, dy, dyOff, dx, dxOff, dw, dwOff, rows, cols); stop(t);
+    }
+    // x [rows, cols] -> idx, val [rows, k]
+    @Override public void topkRows(float[] x, int xOff, int rows, int cols, int k, int[] idx, int idxOff, float[] val, int valOff) {
+        long t = start(); inner.topkRows(x, xOff, rows, cols, k, idx, idxOff, val, valOff); stop(t);
+    }
+    // a, b, h [n]
+    @Override public void swigluForward(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int n) {
+        long t = start(); inner.swigluForward(a, aOff, b, bOff, h, hOff, n); stop(t);
+    }
+    // a, b, dh, da, db [n]
+    @Override public void swigluBackward(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff,
+                                         float[] da, int daOff, float[] db, int dbOff, int n) {
+        long t = start(); inner.swigluBackward(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, n); stop(t);
+    }
+    // a, b, out [n]
+    @Override public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        long t = start(); inner.add(a, aOff, b, bOff, out, outOff, n); stop(t);
+    }
+    // a, b, out [n]
+    @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        long t = start(); inner.mul(a, aOff, b, bOff, out, outOff, n); stop(t);
+    }
+    // x, y [n]
+    @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        long t = start(); inner.axpy(alpha, x, xOff, y, yOff, n); stop(t);
+    }
+    // x [n]
+    @Override public void scale(float alpha, float[] x, int xOff, int n) {
+        long t = start(); inner.scale(alpha, x, xOff, n); stop(t);
+    }
+    // x [n] -> scalar
+    @Override public float sum(float[] x, int xOff, int n) {
+        long t = start(); float s = inner.sum(x, xOff, n); stop(t); return s;
+    }
+    // a, b [n] -> scalar
+    @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        long t = start(); float s = inner.dot(a, aOff, b, bOff, n); stop(t); return s;
+    }
+}
