@@ -19,10 +19,11 @@ import java.util.TreeMap;
  *   <li>Cap: C = the smallest domain's size (in the chosen {@link Measure}), or the sample limit
  *       when smaller. Validation budget V = floor(heldOut * C), train budget T = C - V.</li>
  *   <li>Parallel documents (same id in several domains, e.g. debian-reference sections) are
- *       ranked by a seeded hash of their id; an id is held out when it still fits, in every domain
- *       that has it, in that domain's parallel share of V (V times the parallel documents' share of
- *       the domain's size, so validation has about the mix of sources that training has). The
- *       chosen ids are held out in every domain, whole.</li>
+ *       ranked by a seeded hash of their id. An id present in every domain that has parallel
+ *       documents is held out when it still fits, in each of them, in that domain's parallel
+ *       share of V (V times the parallel documents' share of the domain's size, so validation has
+ *       about the mix of sources that training has). The chosen ids are held out in every domain,
+ *       whole.</li>
  *   <li>Validation of each domain: the chosen parallel documents, then the other documents in
  *       seeded-hash order of their ids (so a man page translated into several languages tends to be
  *       held out in all of them), until V; the document that crosses V is cut at a line end and
@@ -111,6 +112,7 @@ public final class Balancer {
         List<String> chosen = new ArrayList<>();
         for (String id : ids) {
             Map<String, Long> s = sizes.get(id);
+            if (s.size() < parallelSize.size()) continue;          // missing in some domain (e.g. dropped as too short there)
             boolean fits = s.entrySet().stream().allMatch(e -> used.getOrDefault(e.getKey(), 0L) + e.getValue() <= budget.get(e.getKey()));
             if (!fits) continue;
             s.forEach((dom, sz) -> used.merge(dom, sz, Long::sum));

@@ -113,7 +113,8 @@ public final class Extractors {
         for (int i = 0; i < pages.size(); i++) {
             String text = texts.get(i);
             if (text == null) continue;                 // a .so redirect
-            String clean = render ? TextCleaner.prose(text) : TextCleaner.code(text);
+            String clean = !render ? TextCleaner.code(text)
+                    : TextCleaner.prose(roff == Roff.GROFF ? RoffText.dropHeaderFooter(text) : text);
             Doc prev = out.put(ids.get(i), new Doc(domain, ids.get(i), src.pkg(), false, clean));
             if (prev != null) throw new IOException(src.pkg() + ": two pages map to document id " + ids.get(i) + " (" + pages.get(i) + ")");
         }

@@ -33,8 +33,8 @@ public final class RoffText {
     }
 
     /**
-     * Renders one page with groff. {@code name} is only used in error messages.
-     * The running header and footer lines (NAME(1) ... NAME(1)) are removed.
+     * Renders one page with groff, as groff prints it (running header and footer included; see
+     * {@link #dropHeaderFooter}). {@code name} is only used in error messages.
      */
     public static String groff(byte[] roff, String name) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(GROFF_ARGS);
@@ -55,23 +55,26 @@ public final class RoffText {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while rendering " + name, e);
         }
-        return dropHeaderFooter(new String(out, StandardCharsets.UTF_8));
+        return new String(out, StandardCharsets.UTF_8);
     }
 
+    /** A running header: "TITLE(SECTION)   centre text   TITLE(SECTION)"; the title may contain spaces. */
+    private static final Pattern HEADER = Pattern.compile("^\\s*(\\S.*?\\(\\w+\\))\\s+(?:.*\\S\\s+)?\\1\\s*$");
+
     /** Removes the first and last non-blank lines when they are the man running header/footer ("LS(1) ... LS(1)"). */
-    static String dropHeaderFooter(String text) {
+    public static String dropHeaderFooter(String text) {
         List<String> lines = new ArrayList<>(List.of(text.split("\n", -1)));
         int first = 0;
         while (first < lines.size() && lines.get(first).isBlank()) first++;
         if (first == lines.size()) return "";
-        String[] head = lines.get(first).strip().split("\\s+");
-        String title = head[0];
-        if (head.length >= 2 && title.matches(".+\\(.+\\)") && head[head.length - 1].equals(title)) {
+        Matcher m = HEADER.matcher(lines.get(first));
+        if (m.matches()) {
+            String title = m.group(1);
             lines.set(first, "");
             int last = lines.size() - 1;
             while (last > first && lines.get(last).isBlank()) last--;
-            String[] foot = lines.get(last).strip().split("\\s+");
-            if (foot.length >= 2 && foot[foot.length - 1].equals(title)) lines.set(last, "");
+            String foot = lines.get(last).strip();
+            if (foot.endsWith(title) && foot.length() > title.length()) lines.set(last, "");
         }
         return String.join("\n", lines);
     }

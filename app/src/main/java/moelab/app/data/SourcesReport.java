@@ -125,7 +125,7 @@ public final class SourcesReport {
         md.append(String.format(Locale.ROOT, "Every domain: train %,d and validation %,d (%s), to within %d per split (cuts at line ends).%n",
                 p.trainBudget(), p.valBudget(), c.measure().name().toLowerCase(Locale.ROOT), Balancer.SLACK));
         if (!p.heldOutParallel().isEmpty())
-            md.append("Parallel documents held out in every domain that has them: ").append(String.join(", ", new TreeSet<>(p.heldOutParallel()))).append(".\n");
+            md.append("Parallel documents held out in every domain that has parallel documents: ").append(String.join(", ", new TreeSet<>(p.heldOutParallel()))).append(".\n");
         md.append("With byte balancing a CJK domain holds about a third as many characters as a Latin one (about 3 bytes per character);")
                 .append(" `--balance chars` balances characters instead.\n\n");
         md.append("| domain | docs before | size before | train docs | train size | val docs | val size |\n|---|---:|---:|---:|---:|---:|---:|\n");
