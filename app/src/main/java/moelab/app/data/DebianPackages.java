@@ -26,15 +26,11 @@ public final class DebianPackages {
     }
 
     private final Path debs, trees;
-    private final List<String> log = new ArrayList<>();
 
     public DebianPackages(Path work) throws IOException {
         this.debs = Files.createDirectories(work.resolve("debs"));
         this.trees = Files.createDirectories(work.resolve("extract"));
     }
-
-    /** The commands run so far, for SOURCES.md. */
-    public List<String> log() { return log; }
 
     public Unpacked get(String pkg) throws IOException {
         if (!pkg.matches("[a-z0-9][a-z0-9+.-]+")) throw new IllegalArgumentException("not a Debian package name: " + pkg);
@@ -45,8 +41,6 @@ public final class DebianPackages {
                             + ")? Are the package lists current (apt-get update, as root)?");
             deb = cached(pkg);
             if (deb == null) throw new IOException("apt-get download " + pkg + " succeeded but no " + pkg + "_*.deb is in " + debs);
-        } else {
-            log.add("apt-get download " + pkg + "   # reused " + deb.getFileName());
         }
         String version = run(debs, List.of("dpkg-deb", "-f", deb.toString(), "Version"), "cannot read the Version of " + deb).strip();
         Path root = trees.resolve(deb.getFileName().toString().replaceFirst("\\.deb$", ""));
@@ -56,8 +50,6 @@ public final class DebianPackages {
             Files.createDirectories(root);
             run(trees, List.of("dpkg-deb", "-x", deb.toString(), root.toString()), "dpkg-deb -x failed for " + deb);
             Files.writeString(done, version + "\n");
-        } else {
-            log.add("dpkg-deb -x " + deb.getFileName() + " DIR   # reused " + root);
         }
         return new Unpacked(pkg, version, deb, root);
     }
@@ -77,7 +69,6 @@ public final class DebianPackages {
 
     /** Runs a command in {@code dir}; returns stdout; on failure throws with {@code what} and the command's stderr. */
     String run(Path dir, List<String> cmd, String what) throws IOException {
-        log.add(String.join(" ", cmd));
         Path err = Files.createTempFile("moe-prepare-", ".err");
         try {
             Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(err.toFile()).start();

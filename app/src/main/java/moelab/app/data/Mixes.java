@@ -92,7 +92,9 @@ public final class Mixes {
         m.put("markup", List.of(new Source("developers-reference", Kind.MARKUP, "usr/share/developers-reference",
                 List.of("developers-reference.html", "/_static/", "genindex.html", "search.html"))));
         m.put("roff", List.of(new Source("manpages", Kind.ROFF_SOURCE, "usr/share/man")));
-        m.put("en", List.of(debref("en")));
+        m.put("en", List.of(debref("en"),
+                new Source("fortunes-min", Kind.FORTUNE, "usr/share/games/fortunes"),
+                new Source("fortunes", Kind.FORTUNE, "usr/share/games/fortunes")));
         m.put("de", List.of(new Source("manpages-de", Kind.MAN, "usr/share/man/de")));
         m.put("ja", List.of(new Source("manpages-ja", Kind.MAN, "usr/share/man/ja")));
         m.put("ru", List.of(new Source("fortunes-ru", Kind.FORTUNE, "usr/share/games/fortunes/ru")));

@@ -1,6 +1,5 @@
 package moelab.app.data;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -218,12 +217,5 @@ public final class RoffText {
     private static String firstWord(String args) {
         List<String> a = splitArgs(args);
         return a.isEmpty() ? "" : a.get(0);
-    }
-
-    /** Reads a whole stream (used for gzip-compressed pages). */
-    static byte[] readAll(InputStream in) throws IOException {
-        ByteArrayOutputStream bo = new ByteArrayOutputStream();
-        in.transferTo(bo);
-        return bo.toByteArray();
     }
 }
