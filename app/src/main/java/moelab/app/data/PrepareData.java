@@ -67,13 +67,24 @@ public final class PrepareData implements Callable<Integer> {
         System.exit(new picocli.CommandLine(new PrepareData()).execute(args));
     }
 
+    /** Runs the preparation; errors are printed as one message (naming the package or file) with exit code 1. */
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
+        try {
+            return prepare();
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("prepare-data: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private int prepare() throws IOException {
         if (sampleKb < 0) throw new IllegalArgumentException("--sample-kb must be >= 0, got " + sampleKb);
         if (fortuneKb <= 0) throw new IllegalArgumentException("--fortune-kb must be > 0, got " + fortuneKb);
         Map<String, List<Mixes.Source>> spec = Mixes.get(mix);
         for (String tool : List.of("apt-get", "dpkg-deb"))
             if (!DebianPackages.onPath(tool)) throw new IOException(tool + " not found on PATH: prepare-data needs a Debian system (apt, dpkg)");
+        checkOutputFolder();
         Extractors.Roff mode = chooseRenderer();
         Path workDir = work != null ? work : Path.of(System.getProperty("user.home"), ".cache", "moelab", "prepare-data");
         Files.createDirectories(workDir);
@@ -148,9 +159,12 @@ public final class PrepareData implements Callable<Integer> {
         return DebianPackages.onPath("groff");
     }
 
-    /** Replaces a previous output (only what this command writes) and writes the plan. */
-    private void write(Balancer.Plan plan) throws IOException {
-        Files.createDirectories(out);
+    /** Refuses an output folder that holds anything this command did not write (checked before the slow work). */
+    private void checkOutputFolder() throws IOException {
+        if (!Files.isDirectory(out)) {
+            if (Files.exists(out)) throw new IOException("--out " + out + " exists and is not a folder");
+            return;
+        }
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(out)) {
             for (Path p : ds) {
                 String n = p.getFileName().toString();
@@ -159,6 +173,12 @@ public final class PrepareData implements Callable<Integer> {
                 if (!ours) throw new IOException("output folder " + out + " contains " + n + ", which prepare-data did not write; choose an empty or previous output folder");
             }
         }
+    }
+
+    /** Replaces a previous output (only what this command writes) and writes the plan. */
+    private void write(Balancer.Plan plan) throws IOException {
+        checkOutputFolder();
+        Files.createDirectories(out);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(out)) {
             for (Path p : ds) DebianPackages.deleteTree(p);
         }
