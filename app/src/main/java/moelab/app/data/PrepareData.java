@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
  *   OUT/split.txt       held-out documents, one path relative to OUT per line
  *   OUT/stats.tsv       sizes per domain and split
  *   OUT/SOURCES.md      packages, versions, licences, commands, sizes
- *   OUT/licenses/       copyright files and licence texts
+ *   OUT/_licenses/       copyright files and licence texts
  * </pre>
  * The committed sample is made by the same command: {@code moe prepare-data --out data/sample --sample-kb 200}.
  */
@@ -127,7 +127,7 @@ public final class PrepareData implements Callable<Integer> {
         log.printf("%-8s %12s %10s %12s %8s %10s%n", "domain", "before", "train docs", "train", "val docs", "val");
         for (Balancer.DomainPlan d : plan.domains().values())
             log.printf(Locale.ROOT, "%-8s %,12d %10d %,12d %8d %,10d%n", d.domain(), d.sizeBefore(), d.train().size(), d.trainSize(), d.val().size(), d.valSize());
-        log.println("wrote " + out.toAbsolutePath() + " (split.txt, SOURCES.md, stats.tsv, licenses/)");
+        log.println("wrote " + out.toAbsolutePath() + " (split.txt, SOURCES.md, stats.tsv, _licenses/)");
         return 0;
     }
 
@@ -168,7 +168,7 @@ public final class PrepareData implements Callable<Integer> {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(out)) {
             for (Path p : ds) {
                 String n = p.getFileName().toString();
-                boolean ours = n.equals("split.txt") || n.equals("SOURCES.md") || n.equals("stats.tsv") || n.equals("licenses")
+                boolean ours = n.equals("split.txt") || n.equals("SOURCES.md") || n.equals("stats.tsv") || n.equals("_licenses")
                         || Files.isDirectory(p) && onlyTxt(p);
                 if (!ours) throw new IOException("output folder " + out + " contains " + n + ", which prepare-data did not write; choose an empty or previous output folder");
             }

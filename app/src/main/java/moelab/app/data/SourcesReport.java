@@ -15,7 +15,7 @@ import java.util.TreeSet;
 /**
  * Writes the provenance of a prepared folder: SOURCES.md (packages, versions, licences, commands,
  * sizes before and after balancing, file formats), stats.tsv (machine-readable sizes) and
- * licenses/ (the packages' copyright files and the licence texts they name). Deterministic: no
+ * _licenses/ (the packages' copyright files and the licence texts they name). Deterministic: no
  * dates, no host names, no timings.
  */
 public final class SourcesReport {
@@ -42,9 +42,9 @@ public final class SourcesReport {
     private SourcesReport() {}
 
     public static void write(Path out, Context c) throws IOException {
-        Path lic = Files.createDirectories(out.resolve("licenses"));
+        Path lic = Files.createDirectories(out.resolve("_licenses"));
         Map<String, String> licences = new LinkedHashMap<>();      // pkg -> summary
-        Map<String, String> copyFile = new LinkedHashMap<>();      // pkg -> file name under licenses/
+        Map<String, String> copyFile = new LinkedHashMap<>();      // pkg -> file name under _licenses/
         Map<String, String> byContent = new LinkedHashMap<>();     // content -> file name (dedupe identical files)
         TreeSet<String> common = new TreeSet<>();
         for (Used u : c.used()) {
@@ -80,19 +80,19 @@ public final class SourcesReport {
         md.append("- `split.txt`: the held-out validation documents, one path relative to this folder per line (`de/man1-ls.txt`), sorted;")
                 .append(" every other `DOMAIN/*.txt` file is training data. Split by document: no document is in both.\n");
         md.append("- `stats.tsv`: domain, split, documents, UTF-8 bytes, Unicode characters (tab-separated, with a header line).\n");
-        md.append("- `licenses/`: the packages' copyright files (long ones shortened, with a pointer) and the licence texts they name.\n\n");
+        md.append("- `_licenses/`: the packages' copyright files (long ones shortened, with a pointer) and the licence texts they name.\n\n");
         md.append("Document ids: `debref-CC.SS` = debian-reference section CC.SS (same id = same section in every language),")
                 .append(" `manS-NAME` = man page NAME(S), `fortune-FILE-NNN` = NNN-th chunk of about 8 KB of a fortune file,")
                 .append(" `roffS-NAME` = man page source, `java-...`, `py-...`, `markup-...` = one source file.\n\n");
 
         md.append("## Packages\n\n| domain | package | version | taken from the package | docs | MB (UTF-8) | English dropped (MB) | licence (from the copyright file) |\n|---|---|---|---|---:|---:|---:|---|\n");
         for (Used u : c.used())
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | `/%s` (%s) | %d | %.2f | %.2f | %s; `licenses/%s` |%n",
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | `/%s` (%s) | %d | %.2f | %.2f | %s; `_licenses/%s` |%n",
                     u.domain(), u.pkg().name(), u.pkg().version(), u.source().path(), describe(u.source()), u.docs(), u.bytes() / 1e6,
                     u.englishDropped() / 1e6,
                     licences.get(u.pkg().name()), copyFile.getOrDefault(u.pkg().name(), "-")));
         if (!commonCopied.isEmpty())
-            md.append("\nFull licence texts copied from /usr/share/common-licenses: ").append(String.join(", ", commonCopied)).append(" (in `licenses/`).\n");
+            md.append("\nFull licence texts copied from /usr/share/common-licenses: ").append(String.join(", ", commonCopied)).append(" (in `_licenses/`).\n");
         md.append("\nThe texts keep their original licences; they are redistributed here under those licences, unmodified except for the")
                 .append(" text conversion and cleaning described below. Translated man pages (manpages-l10n) may keep some untranslated English paragraphs.\n\n");
 

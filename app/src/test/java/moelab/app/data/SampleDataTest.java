@@ -36,7 +36,7 @@ class SampleDataTest {
         sample = dir.resolve("data/sample");
         try (var s = Files.list(sample)) {
             for (Path p : s.sorted().toList()) {
-                if (!Files.isDirectory(p) || p.getFileName().toString().equals("licenses")) continue;
+                if (!Files.isDirectory(p) || p.getFileName().toString().equals("_licenses")) continue;
                 Map<String, String> m = new TreeMap<>();
                 try (var t = Files.list(p)) {
                     for (Path f : t.sorted().toList())
@@ -139,11 +139,11 @@ class SampleDataTest {
         Set<String> domains = new TreeSet<>();
         while (m.find()) if (DOMAINS.contains(m.group(1))) domains.add(m.group(1));
         assertEquals(new TreeSet<>(DOMAINS), domains, "every domain has package rows");
-        Matcher lic = Pattern.compile("`licenses/([^`]+)`").matcher(md);
+        Matcher lic = Pattern.compile("`_licenses/([^`]+)`").matcher(md);
         int n = 0;
         while (lic.find()) {
             n++;
-            assertTrue(Files.isRegularFile(sample.resolve("licenses").resolve(lic.group(1))), "missing licenses/" + lic.group(1));
+            assertTrue(Files.isRegularFile(sample.resolve("_licenses").resolve(lic.group(1))), "missing _licenses/" + lic.group(1));
         }
         assertTrue(n >= DOMAINS.size());
     }
