@@ -8,9 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Packing absorbs the transpose variants and the leading dimensions: after it, one micro-kernel
  * serves all four combinations. Panels past the matrix edge are padded with zeros, so the
  * micro-kernel always computes full MR x NR tiles; the padded lanes are simply not stored.
+ * Every variant reads its source along the stored rows (sequential, prefetcher friendly) and
+ * scatters into the panels, which are small enough to stay in cache.
  */
 final class GemmPacking {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final int MR = SimdGemm.MR, NR = SimdGemm.NR;
 
     private GemmPacking() {}
 
@@ -21,34 +24,35 @@ final class GemmPacking {
      * A is stored [m,k] (lda) or, when transA, [k,m] (lda).
      */
     static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
-        final int MR = SimdGemm.MR;
-        for (int q = 0, ir = 0; ir < mc; q++, ir += MR) {
-            int rows = Math.min(MR, mc - ir);
-            int d = q * kc * MR;
-            int i = i0 + ir;
-            if (!transA) {
+        if (!transA) {
+            for (int q = 0, ir = 0; ir < mc; q++, ir += MR) {
+                int rows = Math.min(MR, mc - ir);
+                int d = q * kc * MR;
+                int src = aOff + (i0 + ir) * lda + p0;
                 if (rows == MR) {
-                    // six row streams read in step; one contiguous write of 6 per k step
-                    int r0 = aOff + i * lda + p0, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
+                    // MR row streams read in step; one contiguous write of MR per k step
+                    int r0 = src, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda;
                     for (int p = 0; p < kc; p++, d += MR) {
                         dst[d] = a[r0 + p];
                         dst[d + 1] = a[r1 + p];
                         dst[d + 2] = a[r2 + p];
                         dst[d + 3] = a[r3 + p];
-                        dst[d + 4] = a[r4 + p];
-                        dst[d + 5] = a[r5 + p];
                     }
                 } else {
                     for (int p = 0; p < kc; p++, d += MR) {
-                        for (int r = 0; r < rows; r++) dst[d + r] = a[aOff + (i + r) * lda + p0 + p];
+                        for (int r = 0; r < rows; r++) dst[d + r] = a[src + r * lda + p];
                         for (int r = rows; r < MR; r++) dst[d + r] = 0f;
                     }
                 }
-            } else {
-                // op(A)(i, p) = a[(p0+p)*lda + i]: the MR values of one k step are contiguous
-                int src = aOff + p0 * lda + i;
-                for (int p = 0; p < kc; p++, d += MR, src += lda) {
-                    for (int r = 0; r < rows; r++) dst[d + r] = a[src + r];
+            }
+        } else {
+            // op(A)(i, p) = a[(p0+p)*lda + i]: walk each stored row once, MR values per panel
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (p0 + p) * lda + i0;
+                for (int q = 0, ir = 0; ir < mc; q++, ir += MR) {
+                    int rows = Math.min(MR, mc - ir);
+                    int d = q * kc * MR + p * MR;
+                    for (int r = 0; r < rows; r++) dst[d + r] = a[src + ir + r];
                     for (int r = rows; r < MR; r++) dst[d + r] = 0f;
                 }
             }
@@ -62,30 +66,31 @@ final class GemmPacking {
      * are zero. B is stored [k,n] (ldb) or, when transB, [n,k] (ldb).
      */
     static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
-        final int NR = SimdGemm.NR;
         final int V = S.length();
-        for (int q = 0, jr = 0; jr < nc; q++, jr += NR) {
-            int cols = Math.min(NR, nc - jr);
-            int d = q * kc * NR;
-            int j = j0 + jr;
-            if (!transB) {
-                int src = bOff + p0 * ldb + j;
-                if (cols == NR) {
-                    for (int p = 0; p < kc; p++, d += NR, src += ldb) {
-                        FloatVector.fromArray(S, b, src).intoArray(dst, d);
-                        FloatVector.fromArray(S, b, src + V).intoArray(dst, d + V);
-                    }
-                } else {
-                    for (int p = 0; p < kc; p++, d += NR, src += ldb) {
-                        for (int c = 0; c < cols; c++) dst[d + c] = b[src + c];
-                        for (int c = cols; c < NR; c++) dst[d + c] = 0f;
-                    }
+        if (!transB) {
+            // walk each stored row of B once, NR values (two vectors) per panel
+            int fullCols = nc - nc % NR;
+            for (int p = 0; p < kc; p++) {
+                int src = bOff + (p0 + p) * ldb + j0;
+                int jr = 0;
+                for (int d = p * NR; jr < fullCols; jr += NR, d += kc * NR) {
+                    FloatVector.fromArray(S, b, src + jr).intoArray(dst, d);
+                    FloatVector.fromArray(S, b, src + jr + V).intoArray(dst, d + V);
                 }
-            } else {
-                // op(B)(p, j) = b[j*ldb + p0 + p]: read each column of op(B) sequentially,
-                // scatter it with stride NR into the panel (the panel stays in L1)
+                if (jr < nc) {
+                    int d = (jr / NR) * kc * NR + p * NR, cols = nc - jr;
+                    for (int c = 0; c < cols; c++) dst[d + c] = b[src + jr + c];
+                    for (int c = cols; c < NR; c++) dst[d + c] = 0f;
+                }
+            }
+        } else {
+            // op(B)(p, j) = b[j*ldb + p0 + p]: read each stored row (a column of op(B))
+            // sequentially and scatter it with stride NR into its panel (the panel stays in L1)
+            for (int q = 0, jr = 0; jr < nc; q++, jr += NR) {
+                int cols = Math.min(NR, nc - jr);
+                int d = q * kc * NR;
                 for (int c = 0; c < cols; c++) {
-                    int src = bOff + (j + c) * ldb + p0;
+                    int src = bOff + (j0 + jr + c) * ldb + p0;
                     for (int p = 0, dd = d + c; p < kc; p++, dd += NR) dst[dd] = b[src + p];
                 }
                 for (int c = cols; c < NR; c++) {

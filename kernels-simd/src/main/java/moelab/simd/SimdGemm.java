@@ -8,31 +8,40 @@ import jdk.incubator.vector.VectorSpecies;
  * C [m,n] = alpha * op(A) [m,k] * op(B) [k,n] + beta * C.
  *
  * <pre>
- * for jc in 0..n step NC            B block  KC x NC  packed once, lives in L3
- *   for pc in 0..k step KC
- *     pack op(B)[pc:+kc, jc:+nc] into NR-column panels
- *     for ic in 0..m step MC        A block  MC x KC  packed once, lives in L2
- *       pack op(A)[ic:+mc, pc:+kc] into MR-row panels
- *       for jr in 0..nc step NR     B micro-panel KC x NR stays in L1 across the ir loop
- *         for ir in 0..mc step MR   A micro-panel MR x KC streams from L2
- *           micro-kernel: MR x NR tile of C += A micro-panel * B micro-panel
+ * for pc in 0..k step KC
+ *   for ic in 0..m step MC            A block MC x KC: packed once per k block, streamed from L3
+ *     pack op(A)[ic:+mc, pc:+kc] into MR-row micro-panels
+ *     for jc in 0..n step NC          B block KC x NC: packed, stays in L2 for the whole ir loop
+ *       pack op(B)[pc:+kc, jc:+nc] into NR-column micro-panels
+ *       for ir in 0..mc step MR       A micro-panel MR x KC stays in L1 across the jr loop
+ *         for jr in 0..nc step NR     B micro-panels stream from L2, sequentially
+ *           micro-kernel: C tile [MR,NR] = alpha * (A micro-panel * B micro-panel) + beta * C tile
  * </pre>
  *
- * Blocking for Zen 3 (32 KiB L1D and 512 KiB L2 per core, 32 MiB shared L3), AVX2 (16 ymm):
+ * Blocking for Zen 3 (32 KiB L1D and 512 KiB L2 per core, 32 MiB shared L3), AVX2 (16 ymm).
+ * The numbers were chosen by measurement on that machine; the reasons:
  * <ul>
- *   <li>MR x NR = 6 x 16: 12 accumulators (6 rows x 2 vectors of 8) + 2 B vectors + 1 broadcast
- *       = 15 of the 16 ymm registers. 12 independent FMA chains cover the FMA latency (4 cycles)
- *       x throughput (2 per cycle) = 8 chains Zen 3 needs in flight; each k step does 12 FMAs
- *       for 2 vector loads + 6 broadcasts, well inside the load ports' budget.</li>
- *   <li>KC = 256: the B micro-panel (256 x 16 floats = 16 KiB) takes half of L1D, the A
- *       micro-panel (256 x 6 = 6 KiB) and the C tile fit beside it.</li>
- *   <li>MC = 144 (24 A micro-panels): the packed A block is 144 x 256 floats = 144 KiB, a bit
- *       over a quarter of L2, so it stays there while B micro-panels pass through.</li>
- *   <li>NC = 4096: the packed B block is 256 x 4096 floats = 4 MiB per thread, within the
- *       shared L3 for both threads; the MoE shapes (n <= 1024) never split n.</li>
+ *   <li>MR x NR = 4 x 16: 8 accumulators (4 rows x 2 vectors of 8) + 2 B vectors + 4 broadcast
+ *       A values = 14 ymm registers. 8 independent FMA chains = FMA latency (4 cycles) x
+ *       throughput (2 per cycle). A 6 x 16 tile (12 accumulators) would be the textbook choice,
+ *       but C2 schedules all the broadcasts of a k step early and then spills an accumulator to
+ *       the stack inside the loop: measured at about half the speed of 4 x 16.</li>
+ *   <li>The inner loop runs over jr, not ir: consecutive micro-kernel calls then walk along
+ *       the same MR rows of C, which the hardware prefetchers follow. With ir innermost the C
+ *       tiles are visited down a column (a stride of ldc per row) and Java has no prefetch
+ *       instruction to hide those misses: that order measured about 30% slower.</li>
+ *   <li>KC = 256: a B micro-panel is 256 x 16 floats = 16 KiB (half of L1D), the A micro-panel
+ *       256 x 4 = 4 KiB. Larger KC (fewer passes over C) measured slower.</li>
+ *   <li>NC = 256: the packed B block is 256 x 256 floats = 256 KiB, half of L2, so it survives
+ *       the ir loop beside the A micro-panels and C lines passing through.</li>
+ *   <li>MC = 1024: the A block (1 MiB) is only streamed, once per B block, so it may be large;
+ *       a large MC means B is packed once for m <= 1024 and rarely re-packed beyond.</li>
  * </ul>
+ * Packing absorbs the transposes and leading dimensions (see {@link GemmPacking}) and pads the
+ * edges with zeros; edge tiles run the same micro-kernel into a scratch tile and copy the valid
+ * part, with the same rounding as full tiles.
  *
- * Threads: C is cut into a fixed grid of rectangles aligned to whole MR x NR tiles; each task
+ * <p>Threads: C is cut into a fixed grid of rectangles aligned to whole MR x NR tiles; each task
  * runs the whole loop nest above on its rectangle with its own packing buffers. Every C element
  * is therefore computed by exactly one thread, over the same KC blocks in the same k order, by the
  * same micro-kernel arithmetic: results are bit-identical for any thread count.
@@ -41,16 +50,16 @@ import jdk.incubator.vector.VectorSpecies;
 final class SimdGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
 
-    /** Micro-tile rows (broadcast A values per k step). */
-    static final int MR = 6;
+    /** Micro-tile rows (broadcast A values per k step); {@link GemmPacking#packA} unrolls for 4. */
+    static final int MR = 4;
     /** Micro-tile columns: two 256-bit vectors of 8 floats. */
     static final int NR = 16;
-    /** k block: B micro-panel KC x NR = 16 KiB in L1D. */
+    /** k block: B micro-panel KC x NR = 16 KiB, A micro-panel MR x KC = 4 KiB in L1D. */
     static final int KC = 256;
-    /** m block (multiple of MR): packed A block MC x KC = 144 KiB in L2. */
-    static final int MC = 144;
-    /** n block (multiple of NR): packed B block KC x NC = 4 MiB in L3. */
-    static final int NC = 4096;
+    /** m block (multiple of MR): packed A block MC x KC = 1 MiB, streamed from L3. */
+    static final int MC = 1024;
+    /** n block (multiple of NR): packed B block KC x NC = 256 KiB in L2. */
+    static final int NC = 256;
 
     /** Below this many multiply-adds (m*n*k) the call runs on one thread: handing work to the pool costs more. */
     static final long PARALLEL_MIN_FMAS = 1L << 20;
@@ -149,25 +158,27 @@ final class SimdGemm {
         if (ws.b.length < bNeed) ws.b = new float[bNeed];
         float[] ap = ws.a, bp = ws.b, tile = ws.tile;
 
-        for (int jc = j0; jc < j1; jc += NC) {
-            int nc = Math.min(NC, j1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                // the first k block applies the caller's beta; later blocks add onto it
-                float betaBlock = pc == 0 ? beta : 1f;
-                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
-                for (int ic = i0; ic < i1; ic += MC) {
-                    int mc = Math.min(MC, i1 - ic);
-                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, ap);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int cols = Math.min(NR, nc - jr);
-                        int bIdx = (jr / NR) * kc * NR;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int rows = Math.min(MR, mc - ir);
-                            int aIdx = (ir / MR) * kc * MR;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            // the first k block applies the caller's beta; later blocks add onto it
+            float betaBlock = pc == 0 ? beta : 1f;
+            // passed to the micro-kernel as int bits, see kernel()
+            int alphaBits = Float.floatToRawIntBits(alpha), betaBits = Float.floatToRawIntBits(betaBlock);
+            for (int ic = i0; ic < i1; ic += MC) {
+                int mc = Math.min(MC, i1 - ic);
+                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, ap);
+                for (int jc = j0; jc < j1; jc += NC) {
+                    int nc = Math.min(NC, j1 - jc);
+                    GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        int rows = Math.min(MR, mc - ir);
+                        int aIdx = (ir / MR) * kc * MR;
+                        for (int jr = 0; jr < nc; jr += NR) {
+                            int cols = Math.min(NR, nc - jr);
+                            int bIdx = (jr / NR) * kc * NR;
                             int cIdx = cOff + (ic + ir) * ldc + jc + jr;
                             if (rows == MR && cols == NR)
-                                kernel(kc, ap, aIdx, bp, bIdx, alpha, betaBlock, c, cIdx, ldc);
+                                kernel(kc, ap, aIdx, bp, bIdx, alphaBits, betaBits, c, cIdx, ldc);
                             else
                                 kernelEdge(kc, ap, aIdx, bp, bIdx, alpha, betaBlock, c, cIdx, ldc, rows, cols, tile);
                         }
@@ -178,17 +189,22 @@ final class SimdGemm {
     }
 
     /**
-     * The 6 x 16 micro-kernel on a full tile: acc = A panel [6,kc] * B panel [kc,16] in
-     * registers, then C tile = alpha * acc + beta * C tile (beta == 0: C's old values ignored).
+     * The 4 x 16 micro-kernel: acc [4,16] = A micro-panel [4,kc] * B micro-panel [kc,16] in 8
+     * registers, summed in k order; then C tile [4,16] (row stride ldc) = alpha * acc + beta * C
+     * (beta == 0: C's old values are not read). alpha * acc and beta * c are rounded separately
+     * and then added (no FMA), exactly like the scalar edge path in {@link #updateEdge}.
+     * <p>Everything stays inside this one method on purpose: a FloatVector passed to or returned
+     * from a call that C2 does not inline loses its exact class and falls back to the (very slow)
+     * Java implementation of the Vector API. alpha and beta arrive as int bits because float
+     * arguments live in xmm registers, which are the ymm registers: two of them held across the
+     * k loop made C2 spill an accumulator; int bits wait in general-purpose registers instead.
      */
-    private static void kernel(int kc, float[] ap, int aIdx, float[] bp, int bIdx,
-                               float alpha, float beta, float[] c, int cIdx, int ldc) {
+    static void kernel(int kc, float[] ap, int aIdx, float[] bp, int bIdx,
+                       int alphaBits, int betaBits, float[] c, int cIdx, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int ai = aIdx + p * MR, bi = bIdx + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
@@ -198,37 +214,38 @@ final class SimdGemm {
             av = FloatVector.broadcast(S, ap[ai + 1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
             av = FloatVector.broadcast(S, ap[ai + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
             av = FloatVector.broadcast(S, ap[ai + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, ap[ai + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, ap[ai + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
         }
-        int ci = cIdx;
-        store(c00, c01, alpha, beta, c, ci); ci += ldc;
-        store(c10, c11, alpha, beta, c, ci); ci += ldc;
-        store(c20, c21, alpha, beta, c, ci); ci += ldc;
-        store(c30, c31, alpha, beta, c, ci); ci += ldc;
-        store(c40, c41, alpha, beta, c, ci); ci += ldc;
-        store(c50, c51, alpha, beta, c, ci);
-    }
-
-    /** One C tile row: c[ci : ci+16] = alpha * acc + beta * c (not fused, same rounding as the edge path). */
-    private static void store(FloatVector acc0, FloatVector acc1, float alpha, float beta, float[] c, int ci) {
+        float alpha = Float.intBitsToFloat(alphaBits), beta = Float.intBitsToFloat(betaBits);
+        int r0 = cIdx, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
         if (beta == 0f) {
-            acc0.mul(alpha).intoArray(c, ci);
-            acc1.mul(alpha).intoArray(c, ci + 8);
+            c00.mul(alpha).intoArray(c, r0); c01.mul(alpha).intoArray(c, r0 + 8);
+            c10.mul(alpha).intoArray(c, r1); c11.mul(alpha).intoArray(c, r1 + 8);
+            c20.mul(alpha).intoArray(c, r2); c21.mul(alpha).intoArray(c, r2 + 8);
+            c30.mul(alpha).intoArray(c, r3); c31.mul(alpha).intoArray(c, r3 + 8);
         } else {
-            acc0.mul(alpha).add(FloatVector.fromArray(S, c, ci).mul(beta)).intoArray(c, ci);
-            acc1.mul(alpha).add(FloatVector.fromArray(S, c, ci + 8).mul(beta)).intoArray(c, ci + 8);
+            c00.mul(alpha).add(FloatVector.fromArray(S, c, r0).mul(beta)).intoArray(c, r0);
+            c01.mul(alpha).add(FloatVector.fromArray(S, c, r0 + 8).mul(beta)).intoArray(c, r0 + 8);
+            c10.mul(alpha).add(FloatVector.fromArray(S, c, r1).mul(beta)).intoArray(c, r1);
+            c11.mul(alpha).add(FloatVector.fromArray(S, c, r1 + 8).mul(beta)).intoArray(c, r1 + 8);
+            c20.mul(alpha).add(FloatVector.fromArray(S, c, r2).mul(beta)).intoArray(c, r2);
+            c21.mul(alpha).add(FloatVector.fromArray(S, c, r2 + 8).mul(beta)).intoArray(c, r2 + 8);
+            c30.mul(alpha).add(FloatVector.fromArray(S, c, r3).mul(beta)).intoArray(c, r3);
+            c31.mul(alpha).add(FloatVector.fromArray(S, c, r3 + 8).mul(beta)).intoArray(c, r3 + 8);
         }
     }
 
     /**
-     * Edge tile (rows < 6 or cols < 16): the same register computation on the zero-padded
-     * panels, spilled to {@code tile}, then only the valid rows x cols are written to C with the
-     * same (alpha * acc + beta * c) arithmetic as the full-tile store.
+     * Edge tile (rows < MR or cols < NR): the same micro-kernel on the zero-padded panels writes
+     * the raw sums to {@code tile} (alpha 1, beta 0: exact), then only the valid rows x cols go
+     * to C with the same (alpha * acc + beta * c) rounding as the full-tile path.
      */
     private static void kernelEdge(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float alpha, float beta,
                                    float[] c, int cIdx, int ldc, int rows, int cols, float[] tile) {
-        kernel(kc, ap, aIdx, bp, bIdx, 1f, 0f, tile, 0, NR);
+        kernel(kc, ap, aIdx, bp, bIdx, Float.floatToRawIntBits(1f), Float.floatToRawIntBits(0f), tile, 0, NR);
+        updateEdge(tile, alpha, beta, c, cIdx, ldc, rows, cols);
+    }
+
+    private static void updateEdge(float[] tile, float alpha, float beta, float[] c, int cIdx, int ldc, int rows, int cols) {
         for (int r = 0; r < rows; r++) {
             for (int j = 0, ci = cIdx + r * ldc; j < cols; j++, ci++) {
                 float acc = tile[r * NR + j];
