@@ -13,6 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class GemmPacking {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    /** MR floats: one A micro-panel step. */
+    private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
     private static final int MR = SimdGemm.MR, NR = SimdGemm.NR;
 
     private GemmPacking() {}
@@ -46,12 +48,16 @@ final class GemmPacking {
                 }
             }
         } else {
-            // op(A)(i, p) = a[(p0+p)*lda + i]: walk each stored row once, MR values per panel
+            // op(A)(i, p) = a[(p0+p)*lda + i]: walk each stored row once, MR = 4 values (one
+            // 128-bit vector) per panel
+            int fullRows = mc - mc % MR;
             for (int p = 0; p < kc; p++) {
                 int src = aOff + (p0 + p) * lda + i0;
-                for (int q = 0, ir = 0; ir < mc; q++, ir += MR) {
-                    int rows = Math.min(MR, mc - ir);
-                    int d = q * kc * MR + p * MR;
+                int ir = 0;
+                for (int d = p * MR; ir < fullRows; ir += MR, d += kc * MR)
+                    FloatVector.fromArray(S4, a, src + ir).intoArray(dst, d);
+                if (ir < mc) {
+                    int d = (ir / MR) * kc * MR + p * MR, rows = mc - ir;
                     for (int r = 0; r < rows; r++) dst[d + r] = a[src + ir + r];
                     for (int r = rows; r < MR; r++) dst[d + r] = 0f;
                 }
