@@ -1,0 +1,108 @@
+package moelab.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Packing of GEMM operands into the panel layouts the micro-kernel reads (see {@link SimdGemm}).
+ * Packing absorbs the transpose variants and the leading dimensions: after it, one micro-kernel
+ * serves all four combinations. Panels past the matrix edge are padded with zeros, so the
+ * micro-kernel always computes full MR x NR tiles; the padded lanes are simply not stored.
+ * Every variant reads its source along the stored rows (sequential, prefetcher friendly) and
+ * scatters into the panels, which are small enough to stay in cache.
+ */
+final class GemmPacking {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    /** MR floats: one A micro-panel step. */
+    private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
+    private static final int MR = SimdGemm.MR, NR = SimdGemm.NR;
+
+    private GemmPacking() {}
+
+    /**
+     * Packs the block op(A)[i0 : i0+mc, p0 : p0+kc] into ceil(mc/MR) row panels.
+     * Panel q starts at dst[q*kc*MR]; inside it element (row r, step p) is at p*MR + r, so the
+     * micro-kernel reads the MR values of one k step contiguously. Rows past mc are zero.
+     * A is stored [m,k] (lda) or, when transA, [k,m] (lda).
+     */
+    static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
+        if (!transA) {
+            for (int q = 0, ir = 0; ir < mc; q++, ir += MR) {
+                int rows = Math.min(MR, mc - ir);
+                int d = q * kc * MR;
+                int src = aOff + (i0 + ir) * lda + p0;
+                if (rows == MR) {
+                    // MR row streams read in step; one contiguous write of MR per k step
+                    int r0 = src, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda;
+                    for (int p = 0; p < kc; p++, d += MR) {
+                        dst[d] = a[r0 + p];
+                        dst[d + 1] = a[r1 + p];
+                        dst[d + 2] = a[r2 + p];
+                        dst[d + 3] = a[r3 + p];
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++, d += MR) {
+                        for (int r = 0; r < rows; r++) dst[d + r] = a[src + r * lda + p];
+                        for (int r = rows; r < MR; r++) dst[d + r] = 0f;
+                    }
+                }
+            }
+        } else {
+            // op(A)(i, p) = a[(p0+p)*lda + i]: walk each stored row once, MR = 4 values (one
+            // 128-bit vector) per panel
+            int fullRows = mc - mc % MR;
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (p0 + p) * lda + i0;
+                int ir = 0;
+                for (int d = p * MR; ir < fullRows; ir += MR, d += kc * MR)
+                    FloatVector.fromArray(S4, a, src + ir).intoArray(dst, d);
+                if (ir < mc) {
+                    int d = (ir / MR) * kc * MR + p * MR, rows = mc - ir;
+                    for (int r = 0; r < rows; r++) dst[d + r] = a[src + ir + r];
+                    for (int r = rows; r < MR; r++) dst[d + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs the block op(B)[p0 : p0+kc, j0 : j0+nc] into ceil(nc/NR) column panels.
+     * Panel q starts at dst[q*kc*NR]; inside it element (step p, column c) is at p*NR + c, so the
+     * micro-kernel loads the NR values of one k step as two contiguous vectors. Columns past nc
+     * are zero. B is stored [k,n] (ldb) or, when transB, [n,k] (ldb).
+     */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
+        final int V = S.length();
+        if (!transB) {
+            // walk each stored row of B once, NR values (two vectors) per panel
+            int fullCols = nc - nc % NR;
+            for (int p = 0; p < kc; p++) {
+                int src = bOff + (p0 + p) * ldb + j0;
+                int jr = 0;
+                for (int d = p * NR; jr < fullCols; jr += NR, d += kc * NR) {
+                    FloatVector.fromArray(S, b, src + jr).intoArray(dst, d);
+                    FloatVector.fromArray(S, b, src + jr + V).intoArray(dst, d + V);
+                }
+                if (jr < nc) {
+                    int d = (jr / NR) * kc * NR + p * NR, cols = nc - jr;
+                    for (int c = 0; c < cols; c++) dst[d + c] = b[src + jr + c];
+                    for (int c = cols; c < NR; c++) dst[d + c] = 0f;
+                }
+            }
+        } else {
+            // op(B)(p, j) = b[j*ldb + p0 + p]: read each stored row (a column of op(B))
+            // sequentially and scatter it with stride NR into its panel (the panel stays in L1)
+            for (int q = 0, jr = 0; jr < nc; q++, jr += NR) {
+                int cols = Math.min(NR, nc - jr);
+                int d = q * kc * NR;
+                for (int c = 0; c < cols; c++) {
+                    int src = bOff + (j0 + jr + c) * ldb + p0;
+                    for (int p = 0, dd = d + c; p < kc; p++, dd += NR) dst[dd] = b[src + p];
+                }
+                for (int c = cols; c < NR; c++) {
+                    for (int p = 0, dd = d + c; p < kc; p++, dd += NR) dst[dd] = 0f;
+                }
+            }
+        }
+    }
+}
