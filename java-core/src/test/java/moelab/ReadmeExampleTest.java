@@ -12,6 +12,8 @@ import moelab.tensor.Tensor;
 import moelab.train.AdamW;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -41,5 +43,17 @@ class ReadmeExampleTest {
         float before = loss.item();
         Transformer.Output again = model.forward(Arrays.copyOf(tokens, n), TokenInfo.of(1, n), true);
         assertTrue(CrossEntropy.crossEntropy(again.logits(), Arrays.copyOfRange(tokens, 1, n + 1)).item() < before);
+    }
+
+    /** The README shows exactly the lines between the markers above (indentation aside). */
+    @Test
+    void readmeShowsThisExample() throws Exception {
+        String test = Files.readString(Path.of("src/test/java/moelab/ReadmeExampleTest.java"));
+        String readme = Files.readString(Path.of("../README.md"));
+        String body = test.substring(test.indexOf("// --- README example start ---") + 31, test.indexOf("// --- README example end ---"));
+        int from = readme.indexOf("```java");
+        String shown = readme.substring(from, readme.indexOf("```", from + 7));
+        for (String line : body.strip().split("\n"))
+            assertTrue(shown.contains(line.strip()), "README example lacks the line: " + line.strip());
     }
 }
