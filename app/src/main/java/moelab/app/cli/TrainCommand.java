@@ -64,6 +64,10 @@ public final class TrainCommand implements Callable<Integer> {
         out.flush();
 
         Wiring.Data data = Wiring.loadData(cfg, folder.dir());
+        out.printf("data: %s, %d domains %s, %s tokenizer (%d ids); unigram entropy of the training tokens %.3f nats/token%n",
+                cfg.data().path(), data.domainNames().size(), data.domainNames(), data.tokenizer().name(),
+                data.tokenizer().vocabSize(), data.unigramEntropy());
+        out.flush();
         try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames())) {
             List<TrainListener> listeners = List.of(metrics, ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()));
             Transformer model = new Transformer(cfg.model(), cfg.train().seed());

@@ -36,7 +36,8 @@ final class Wiring {
      * @param validation  the fixed validation micro-batches (train.eval_batches of them, domains interleaved)
      * @param domainNames domain index -> name, as in Batch.domains
      */
-    record Data(Tokenizer tokenizer, BatchSource train, List<Batch> validation, List<String> domainNames) {}
+    record Data(Tokenizer tokenizer, BatchSource train, List<Batch> validation, List<String> domainNames,
+                double unigramEntropy) {}
 
     /**
      * Loads the corpus, builds the tokenizer (BPE: loaded from the run folder when it is there,
@@ -64,7 +65,7 @@ final class Wiring {
         int d = corpus.domainCount();
         int perDomain = (evalBatches + d - 1) / d;
         List<Batch> all = ValidationBatches.build(tokens, seq, mb, perDomain * mb);
-        return new Data(tok, train, interleaveByDomain(all, d, evalBatches), corpus.domains());
+        return new Data(tok, train, interleaveByDomain(all, d, evalBatches), corpus.domains(), tokens.unigramEntropy());
     }
 
     /** Validation batches are one domain each, domain after domain: take them round-robin so any prefix covers every domain. */

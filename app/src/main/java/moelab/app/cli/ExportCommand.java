@@ -1,0 +1,41 @@
+package moelab.app.cli;
+
+import moelab.nn.Transformer;
+import moelab.train.SafeTensors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code moe export}: a checkpoint's weights as a safetensors file (names and the [in, out]
+ * convention in docs/safetensors.md), with the run's config in the metadata.
+ */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Write a checkpoint's weights as safetensors (see docs/safetensors.md).")
+public final class ExportCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", paramLabel = "FILE", required = true, description = "checkpoint to export") Path checkpoint;
+
+    @Option(names = "--out", paramLabel = "FILE", required = true, description = "safetensors file to write (atomically)") Path out;
+
+    @Mixin ConfigOptions config;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Resolved r = Resolved.forCheckpoint(config, checkpoint);
+        Transformer model = new Transformer(r.cfg().model(), r.cfg().train().seed());
+        Wiring.loadWeights(model, r.cfg(), checkpoint, r.text());
+        SafeTensors.export(model.parameters(), out, Map.of("format", "moelab", "config", r.text()));
+        spec.commandLine().getOut().printf("wrote %s: %d tensors, %,d parameters%n", out,
+                model.parameters().size(), model.parameters().count());
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}
