@@ -3,7 +3,10 @@ package moelab.app.demo;
 import moelab.autograd.NoGrad;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
+import moelab.nn.ModelConfig;
+import moelab.nn.Transformer;
 import moelab.ops.CrossEntropy;
+import moelab.routing.TokenInfo;
 import moelab.ops.Softmax;
 import moelab.tensor.Tensor;
 import moelab.train.AdamW;
@@ -19,12 +22,13 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 /**
- * {@code moe demo}: trains a tiny byte-level transformer on the Apache License 2.0 text shipped
+ * {@code moe demo}: trains a tiny dense byte-level transformer (the engine's Transformer with no MoE blocks) on the Apache License 2.0 text shipped
  * in the jar and prints the loss falling below the text's unigram entropy.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Train a tiny byte-level transformer for a minute and print its loss falling.")
 public final class DemoCommand implements Callable<Integer> {
+    static final int VOCAB = 256;                                           // bytes
     @Option(names = "--steps", description = "optimizer steps (default ${DEFAULT-VALUE})") int steps = 300;
     @Option(names = "--batch", description = "sequences per step (default ${DEFAULT-VALUE})") int batch = 8;
     @Option(names = "--seq", description = "sequence length (default ${DEFAULT-VALUE})") int seq = 64;
@@ -53,7 +57,9 @@ public final class DemoCommand implements Callable<Integer> {
         int[] train = toInts(text, 0, split), val = toInts(text, split, text.length);
         double unigram = unigramEntropy(train);
         Kernels k = Backends.get();
-        TinyTransformer model = new TinyTransformer(dModel, 4, layers, 4 * dModel, seed);
+        Transformer model = new Transformer(new ModelConfig(VOCAB, dModel, 4, layers, 4 * dModel, seq, false, 10000,
+                1e-5f, 0.02, null), seed);                                  // every block dense
+
         out.printf("demo: byte-level transformer, %d layers, d=%d, %,d parameters; %d train / %d val bytes%n",
                 layers, dModel, model.parameters().count(), train.length, val.length);
         out.printf("      kernels=%s threads=%d, batch %d x seq %d, %d steps; unigram entropy of the text %.3f nats/byte%n",
@@ -66,7 +72,7 @@ public final class DemoCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         for (int step = 0; step < steps; step++) {
             int[][] xy = sample(train, rng);
-            Tensor loss = CrossEntropy.crossEntropy(model.forward(xy[0], batch, seq), xy[1]);
+            Tensor loss = CrossEntropy.crossEntropy(logits(model, xy[0], batch, seq), xy[1]);
             model.parameters().zeroGrad();
             loss.backward();
             GradClip.clipGlobalNorm(model.parameters(), 1.0);
@@ -96,13 +102,17 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** Mean loss over consecutive non-overlapping windows of the held-out bytes. */
-    private double evaluate(TinyTransformer model, int[] data) {
+    private static Tensor logits(Transformer model, int[] tokens, int batch, int seq) {
+        return model.forward(tokens, TokenInfo.of(batch, seq), true).logits();
+    }
+
+    private double evaluate(Transformer model, int[] data) {
         try (NoGrad ng = NoGrad.enter()) {
             double sum = 0; int n = 0;
             for (int start = 0; start + seq + 1 <= data.length; start += seq) {
                 int[] x = new int[seq], y = new int[seq];
                 for (int s = 0; s < seq; s++) { x[s] = data[start + s]; y[s] = data[start + s + 1]; }
-                sum += CrossEntropy.crossEntropy(model.forward(x, 1, seq), y).item();
+                sum += CrossEntropy.crossEntropy(logits(model, x, 1, seq), y).item();
                 n++;
             }
             return sum / n;
@@ -110,16 +120,16 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** Greedy continuation of a prompt, seq bytes of context. */
-    private String generate(TinyTransformer model, String prompt, int n) {
+    private String generate(Transformer model, String prompt, int n) {
         StringBuilder sb = new StringBuilder(prompt);
         try (NoGrad ng = NoGrad.enter()) {
             for (int i = 0; i < n; i++) {
                 byte[] ctx = sb.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
                 int len = Math.min(seq, ctx.length);
                 int[] x = toInts(ctx, ctx.length - len, ctx.length);
-                Tensor probs = Softmax.softmax(model.forward(x, 1, len), -1);
+                Tensor probs = Softmax.softmax(logits(model, x, 1, len), -1);
                 int best = 0;
-                for (int v = 1; v < TinyTransformer.VOCAB; v++) if (probs.get(len - 1, v) > probs.get(len - 1, best)) best = v;
+                for (int v = 1; v < VOCAB; v++) if (probs.get(len - 1, v) > probs.get(len - 1, best)) best = v;
                 sb.append((char) best);
             }
         }
