@@ -16,16 +16,25 @@ public final class Indexing {
     /** x [n, d], rows [m] (each in [0, n)) -> out [m, d] with out[i] = x[rows[i]]. */
     public static Tensor indexSelect(Tensor x, int[] rows) {
         Shape.requireRank("indexSelect", x, 2);
-        int n = x.dim(0), d = x.dim(1);
+        int n = x.dim(0);
         checkRange("indexSelect", "row index", rows, n, "x of shape " + Shape.str(x.shape()));
-        int[] r = rows.clone();
+        return selectRows("indexSelect", x, rows);
+    }
+
+    /**
+     * The gather behind indexSelect and the embedding lookup, rows already range-checked:
+     * x [n, d], rows [m] -> [m, d]; backward scatter-adds (repeated rows sum their gradients).
+     */
+    static Tensor selectRows(String op, Tensor x, int[] rows) {
+        int d = x.dim(1);
+        int[] r = rows.clone(); // kept for backward; the caller may reuse its buffer
         Tensor xc = x.contiguous();
         float[] src = xc.data();
         int so = xc.offset();
         float[] y = new float[r.length * d];
         for (int i = 0; i < r.length; i++) System.arraycopy(src, so + r[i] * d, y, i * d, d);
         Tensor out = Tensor.of(y, r.length, d);
-        return Autograd.record("indexSelect", out, g -> {
+        return Autograd.record(op, out, g -> {
             float[] dx = xc.gradBuffer();
             for (int i = 0; i < r.length; i++) addRow(g, i * d, dx, r[i] * d, d);
         }, xc);
