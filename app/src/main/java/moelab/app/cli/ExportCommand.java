@@ -30,8 +30,7 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Resolved r = Resolved.forCheckpoint(config, checkpoint);
-        Transformer model = new Transformer(r.cfg().model(), r.cfg().train().seed());
-        Wiring.loadWeights(model, r.cfg(), checkpoint, r.text());
+        Transformer model = r.model(checkpoint, null, spec.commandLine().getErr(), "exporting");
         SafeTensors.export(model.parameters(), out, Map.of("format", "moelab", "config", r.text()));
         spec.commandLine().getOut().printf("wrote %s: %d tensors, %,d parameters%n", out,
                 model.parameters().size(), model.parameters().count());

@@ -33,10 +33,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Resolved r = Resolved.forCheckpoint(config, checkpoint);
-        r.cfg().run().applyKernels();
-        Transformer model = new Transformer(r.cfg().model(), r.cfg().train().seed());
-        if (checkpoint != null) Wiring.loadWeights(model, r.cfg(), checkpoint, r.text());
-        else spec.commandLine().getErr().println("note: no --checkpoint, generating with an untrained model");
+        Transformer model = r.model(checkpoint, null, spec.commandLine().getErr(), "generating with");
         Generator.Result g = Generator.generate(model, Wiring.tokenizer(r.cfg(), r.runDir()), prompt, tokens, temperature, topK, seed);
         PrintWriter out = spec.commandLine().getOut();
         out.println(prompt + g.text());

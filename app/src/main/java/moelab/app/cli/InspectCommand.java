@@ -29,11 +29,8 @@ public final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Resolved r = Resolved.forCheckpoint(config, checkpoint);
-        r.cfg().run().applyKernels();
         RoutingTrace trace = new RoutingTrace();
-        Transformer model = new Transformer(r.cfg().model(), r.cfg().train().seed(), trace.routers());
-        if (checkpoint != null) Wiring.loadWeights(model, r.cfg(), checkpoint, r.text());
-        else spec.commandLine().getErr().println("note: no --checkpoint, inspecting an untrained model");
+        Transformer model = r.model(checkpoint, trace.routers(), spec.commandLine().getErr(), "inspecting");
         Inspector.Result res = Inspector.inspect(model, trace, Wiring.tokenizer(r.cfg(), r.runDir()), text);
         spec.commandLine().getOut().print(Inspector.table(res));
         spec.commandLine().getOut().flush();
