@@ -90,4 +90,26 @@ public interface Kernels {
 
     /** sum of a*b. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    // ---------------------------------------------------------------- memory-aware routing
+
+    /** Floor on ||x||·||p|| in the cosine (PyTorch's cosine_similarity convention). */
+    float COSINE_EPS = 1e-8f;
+
+    /**
+     * Memory-buffer similarity: m[t,i] = x_t·p_i / max(||x_t||·||p_i||, COSINE_EPS) for experts with
+     * active[i], 0 for the others (an empty memory). x [T, d], p [E, d] (the experts' preference
+     * vectors), active [E], m [T, E] (written).
+     */
+    void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
+                          int tokens, int experts, int d);
+
+    /**
+     * Backward of {@link #memorySimilarity} toward x only (p is a constant):
+     * dx[t,:] += sum_i dm[t,i] * (p_i / (||x_t||·||p_i||) - m[t,i] * x_t / ||x_t||^2) over active experts,
+     * and dx[t,:] += sum_i dm[t,i] * p_i / COSINE_EPS where the floor was hit (x_t or p_i ~ 0).
+     * m is the forward's output. x, dx [T, d], p [E, d], m, dm [T, E].
+     */
+    void memorySimilarityBackward(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
+                                  float[] dm, int dmOff, float[] dx, int dxOff, int tokens, int experts, int d);
 }

@@ -176,4 +176,52 @@ public final class ScalarKernels implements Kernels {
         for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
+
+    // x [T, d], p [E, d], active [E] -> m [T, E]
+    @Override
+    public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
+                                 int tokens, int experts, int d) {
+        float[] pNorm = rowNorms(p, 0, experts, d);
+        for (int t = 0; t < tokens; t++) {
+            float xNorm = norm(x, xOff + t * d, d);
+            for (int i = 0; i < experts; i++) {
+                if (!active[i]) { m[mOff + t * experts + i] = 0f; continue; }
+                float dot = dot(x, xOff + t * d, p, i * d, d);
+                m[mOff + t * experts + i] = dot / Math.max(xNorm * pNorm[i], COSINE_EPS);
+            }
+        }
+    }
+
+    // x [T, d], p [E, d], active [E], m, dm [T, E] -> dx [T, d] (accumulated)
+    @Override
+    public void memorySimilarityBackward(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
+                                         float[] dm, int dmOff, float[] dx, int dxOff, int tokens, int experts, int d) {
+        float[] pNorm = rowNorms(p, 0, experts, d);
+        for (int t = 0; t < tokens; t++) {
+            float xNorm = norm(x, xOff + t * d, d);
+            float xCoef = 0f;                                  // coefficient of x_t
+            for (int i = 0; i < experts; i++) {
+                float g = dm[dmOff + t * experts + i];
+                if (!active[i] || g == 0f) continue;
+                float prod = xNorm * pNorm[i];
+                float pCoef;
+                if (prod < COSINE_EPS) {
+                    pCoef = g / COSINE_EPS;                    // m = x·p / eps: linear in x
+                } else {
+                    pCoef = g / prod;
+                    xCoef -= g * m[mOff + t * experts + i] / (xNorm * xNorm);
+                }
+                axpy(pCoef, p, i * d, dx, dxOff + t * d, d);
+            }
+            if (xCoef != 0f) axpy(xCoef, x, xOff + t * d, dx, dxOff + t * d, d);
+        }
+    }
+
+    private float norm(float[] v, int off, int d) { return (float) Math.sqrt(dot(v, off, v, off, d)); }
+
+    private float[] rowNorms(float[] v, int off, int rows, int d) {
+        float[] n = new float[rows];
+        for (int r = 0; r < rows; r++) n[r] = norm(v, off + r * d, d);
+        return n;
+    }
 }

@@ -107,4 +107,14 @@ public final class TimedKernels implements Kernels {
     @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         long t = start(); float s = inner.dot(a, aOff, b, bOff, n); stop(t); return s;
     }
+    // x [T, d], p [E, d] -> m [T, E]
+    @Override public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
+                                           int tokens, int experts, int d) {
+        long t = start(); inner.memorySimilarity(x, xOff, p, active, m, mOff, tokens, experts, d); stop(t);
+    }
+    // dm [T, E] -> dx [T, d]
+    @Override public void memorySimilarityBackward(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
+                                                   float[] dm, int dmOff, float[] dx, int dxOff, int tokens, int experts, int d) {
+        long t = start(); inner.memorySimilarityBackward(x, xOff, p, active, m, mOff, dm, dmOff, dx, dxOff, tokens, experts, d); stop(t);
+    }
 }

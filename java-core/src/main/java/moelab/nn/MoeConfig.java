@@ -1,6 +1,9 @@
 package moelab.nn;
 
 import moelab.config.ConfigException;
+import moelab.losses.ExpertLossConfig;
+import moelab.routing.BalanceConfig;
+import moelab.routing.mar.MarConfig;
 
 /**
  * The MoE feed-forward settings (YAML section {@code model.moe}, snake_case keys).
@@ -16,9 +19,13 @@ import moelab.config.ConfigException;
  * @param auxLossCoef    Switch/GShard load-balancing loss coefficient (0 = off)
  * @param zLossCoef      router z-loss coefficient, mean(logsumexp(z)^2) (0 = off)
  * @param router         routing method; "topk" here, the testbed and MAR add more
+ * @param balance        balancing method and scope
+ * @param mar            memory-aware routing (off by default)
+ * @param expertLosses   orthogonality / variance losses (off by default)
  */
 public record MoeConfig(int experts, int topK, int dFf, int sharedExperts, String layers, boolean normTopK,
-                        double capacityFactor, String dropPolicy, double auxLossCoef, double zLossCoef, String router) {
+                        double capacityFactor, String dropPolicy, double auxLossCoef, double zLossCoef, String router,
+                        BalanceConfig balance, MarConfig mar, ExpertLossConfig expertLosses) {
 
     public MoeConfig {
         ConfigException.require(experts >= 1, "model.moe.experts", "must be >= 1, got " + experts);
@@ -31,6 +38,28 @@ public record MoeConfig(int experts, int topK, int dFf, int sharedExperts, Strin
         ConfigException.require(zLossCoef >= 0, "model.moe.z_loss_coef", "must be >= 0, got " + zLossCoef);
         ConfigException.require(router != null && !router.isBlank(), "model.moe.router", "must name a router, e.g. topk");
         ConfigException.require(layers != null, "model.moe.layers", "must be all, none, every:N or a list like 0,2");
+        ConfigException.require(balance != null, "model.moe.balance", "section is missing");
+        ConfigException.require(mar != null, "model.moe.mar", "section is missing");
+        ConfigException.require(expertLosses != null, "model.moe.expert_losses", "section is missing");
+    }
+
+    /** The settings before balancing methods, MAR and expert losses: those at their defaults. */
+    public MoeConfig(int experts, int topK, int dFf, int sharedExperts, String layers, boolean normTopK,
+                     double capacityFactor, String dropPolicy, double auxLossCoef, double zLossCoef, String router) {
+        this(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy, auxLossCoef, zLossCoef, router,
+                BalanceConfig.defaults(), MarConfig.off(), ExpertLossConfig.off());
+    }
+
+    public MoeConfig withBalance(BalanceConfig b) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy, auxLossCoef, zLossCoef, router, b, mar, expertLosses);
+    }
+
+    public MoeConfig withMar(MarConfig m) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy, auxLossCoef, zLossCoef, router, balance, m, expertLosses);
+    }
+
+    public MoeConfig withExpertLosses(ExpertLossConfig l) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy, auxLossCoef, zLossCoef, router, balance, mar, l);
     }
 
     /** E=8, k=2, the usual defaults: dropless, LBL 0.01, no z-loss, plain top-k router. */

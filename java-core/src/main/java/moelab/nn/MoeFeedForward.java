@@ -65,9 +65,10 @@ public final class MoeFeedForward {
         Profile.begin(Profile.ROUTING); // router GEMM, softmax, top-k, aux loss, capacity
         Tensor logits = MatMul.matmul(x, router);                                   // [T, E]
         Routing r = routerImpl.route(new RoutingInput(layer, x, logits, topK, tokens, training));
+        float[] probs = r.probsArray();
         boolean[] kept = training
-                ? Capacity.apply(r.experts(), r.probs(), t, experts, topK, cfg.capacityFactor(), cfg.dropPolicy())
-                : Capacity.apply(r.experts(), r.probs(), t, experts, topK, 0, cfg.dropPolicy()); // eval is dropless
+                ? Capacity.apply(r.experts(), probs, t, experts, topK, cfg.capacityFactor(), cfg.dropPolicy())
+                : Capacity.apply(r.experts(), probs, t, experts, topK, 0, cfg.dropPolicy()); // eval is dropless
         Profile.end(Profile.ROUTING);
         MoeExperts.Result fused = null;
         Tensor y;
@@ -78,7 +79,7 @@ public final class MoeFeedForward {
             y = fused.out();
         }
         if (shared != null) y = Elementwise.add(y, shared.forward(x));
-        return new Output(y, r.auxLoss(), new RoutingRecord(layer, t, experts, topK, r.experts(), kept, r.probs(), tokens.domains()), fused);
+        return new Output(y, r.auxLoss(), new RoutingRecord(layer, t, experts, topK, r.experts(), kept, probs, tokens.domains()), fused);
     }
 
     /**

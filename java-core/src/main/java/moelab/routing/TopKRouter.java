@@ -44,7 +44,7 @@ public final class TopKRouter implements Router {
             if (auxLossCoef > 0 && t > 0) aux = add(aux, loadBalancingLoss(probs, experts, k, auxLossCoef));
             if (zLossCoef > 0 && t > 0) aux = add(aux, zLoss(logits, zLossCoef));
         }
-        return new Routing(experts, gates, aux, probs.toArray());
+        return new Routing(experts, gates, aux, probs);
     }
 
     /** coef * E * sum_i f_i * P_i over the given tokens; probs [T, E], experts [T*k]. */

@@ -12,5 +12,11 @@ import java.util.Map;
  * @param loss      mean token cross-entropy over the validation batches
  * @param perDomain mean token cross-entropy per domain name (empty when no labels)
  * @param routing   eval routing records (dropless, plain router), per layer per batch
+ * @param scalars   named metrics from the trainer's {@link EvalProbe}s (e.g. "purity", "mar.switch_rate"), in probe order
  */
-public record EvalMetrics(long step, double loss, Map<String, Double> perDomain, List<RoutingRecord> routing) {}
+public record EvalMetrics(long step, double loss, Map<String, Double> perDomain, List<RoutingRecord> routing,
+                          Map<String, Double> scalars) {
+    public EvalMetrics(long step, double loss, Map<String, Double> perDomain, List<RoutingRecord> routing) {
+        this(step, loss, perDomain, routing, Map.of());
+    }
+}

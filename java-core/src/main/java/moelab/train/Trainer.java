@@ -59,6 +59,7 @@ public final class Trainer {
     private long lastEvalStep = -1, lastCheckpointStep = -1;
     private String configText;
     private int keepCheckpoints = 3;
+    private final List<EvalProbe> probes = new ArrayList<>();
 
     public static final float ADAM_EPS = 1e-8f;
 
@@ -88,6 +89,12 @@ public final class Trainer {
      */
     public Trainer setConfigText(String text) {
         this.configText = java.util.Objects.requireNonNull(text, "config text");
+        return this;
+    }
+
+    /** Adds a measurement run after every validation run (its values land in EvalMetrics.scalars). */
+    public Trainer addEvalProbe(EvalProbe probe) {
+        probes.add(java.util.Objects.requireNonNull(probe, "probe"));
         return this;
     }
 
@@ -189,6 +196,17 @@ public final class Trainer {
             if (domCount[d] > 0) perDomain.put(domainNames.get(d), domSum[d] / domCount[d]);
         EvalMetrics m = new EvalMetrics(step, count == 0 ? Double.NaN : total / count,
                 Collections.unmodifiableMap(perDomain), Collections.unmodifiableList(routing));
+        if (!probes.isEmpty()) {
+            Map<String, Double> scalars = new LinkedHashMap<>();
+            List<Batch> evaluated = validation.subList(0, n);
+            try (NoGrad ng = NoGrad.enter()) {
+                for (EvalProbe p : probes)
+                    for (Map.Entry<String, Double> e : p.measure(model, evaluated, m).entrySet())
+                        if (scalars.putIfAbsent(e.getKey(), e.getValue()) != null)
+                            throw new IllegalStateException("evaluate: two probes report the metric '" + e.getKey() + "'");
+            }
+            m = new EvalMetrics(m.step(), m.loss(), m.perDomain(), m.routing(), Collections.unmodifiableMap(scalars));
+        }
         lastEvalStep = step;
         for (TrainListener l : listeners) l.onEval(m);
         return m;

@@ -55,7 +55,7 @@ class TopKRouterTest {
         // dLBL/dz_ti = p_ti * (c_i - sum_j p_tj c_j) with c_i = coef * E * f_i / T
         double[] c = new double[e];
         for (int x : r.experts()) c[x] += coef * e / ((double) k * t) / t;
-        float[] p = r.probs(), g = z.grad();
+        float[] p = r.probsArray(), g = z.grad();
         for (int i = 0; i < t; i++) {
             double mean = 0;
             for (int j = 0; j < e; j++) mean += p[i * e + j] * c[j];
@@ -96,7 +96,7 @@ class TopKRouterTest {
         Routing plain = route(new TopKRouter(false, 0, 0), z, k, true);
         Routing norm = route(new TopKRouter(true, 0, 0), z, k, true);
         assertArrayEquals(plain.experts(), norm.experts());
-        float[] p = plain.probs(), gp = plain.gates().toArray(), gn = norm.gates().toArray(), zd = z.toArray();
+        float[] p = plain.probsArray(), gp = plain.gates().toArray(), gn = norm.gates().toArray(), zd = z.toArray();
         for (int i = 0; i < t; i++) {
             double sumNorm = 0, denom = 0;
             for (int j = 0; j < k; j++) denom += Math.exp(zd[i * e + plain.experts()[i * k + j]]);

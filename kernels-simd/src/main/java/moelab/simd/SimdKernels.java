@@ -57,4 +57,15 @@ public final class SimdKernels implements Kernels {
     @Override public void scale(float alpha, float[] x, int xOff, int n) { elementwise.scale(alpha, x, xOff, n); }
     @Override public float sum(float[] x, int xOff, int n) { return elementwise.sum(x, xOff, n); }
     @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return elementwise.dot(a, aOff, b, bOff, n); }
+
+    // TODO(issue 6): SIMD memory similarity; the scalar reference until then.
+    private final moelab.kernels.ScalarKernels reference = new moelab.kernels.ScalarKernels();
+    @Override public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
+                                           int tokens, int experts, int d) {
+        reference.memorySimilarity(x, xOff, p, active, m, mOff, tokens, experts, d);
+    }
+    @Override public void memorySimilarityBackward(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
+                                                   float[] dm, int dmOff, float[] dx, int dxOff, int tokens, int experts, int d) {
+        reference.memorySimilarityBackward(x, xOff, p, active, m, mOff, dm, dmOff, dx, dxOff, tokens, experts, d);
+    }
 }

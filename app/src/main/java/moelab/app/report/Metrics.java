@@ -47,7 +47,12 @@ public final class Metrics {
     public record DomainCounts(int layer, List<String> domains, long[][] counts) {}
 
     /** One validation run (a line of eval.jsonl). */
-    public record Eval(long step, Double loss, Map<String, Double> perDomain, List<DomainCounts> routing) {}
+    public record Eval(long step, Double loss, Map<String, Double> perDomain, List<DomainCounts> routing,
+                       Map<String, Double> scalars) {
+        public Eval {
+            if (scalars == null) scalars = Map.of();     // rows written before probes existed
+        }
+    }
 
     public static final String UNLABELED = "unlabeled";
 
@@ -65,7 +70,9 @@ public final class Metrics {
     public static Eval eval(EvalMetrics m, List<String> domainNames) {
         Map<String, Double> per = new LinkedHashMap<>();
         m.perDomain().forEach((k, v) -> per.put(k, fin(v)));
-        return new Eval(m.step(), fin(m.loss()), per, domainCounts(m.routing(), domainNames));
+        Map<String, Double> scalars = new LinkedHashMap<>();
+        m.scalars().forEach((k, v) -> scalars.put(k, fin(v)));
+        return new Eval(m.step(), fin(m.loss()), per, domainCounts(m.routing(), domainNames), scalars);
     }
 
     /** Per-layer statistics, layers in block order, each summed over its records (micro-batches). */
