@@ -18,7 +18,7 @@ import java.io.UncheckedIOException;
 @Command(name = "moe", mixinStandardHelpOptions = true, version = "moe-routing-lab 0.1.0",
         description = "Mixture-of-Experts training and routing-research engine.",
         subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, InspectCommand.class,
-                ReportCommand.class, ExportCommand.class, moelab.app.data.PrepareData.class, moelab.app.demo.DemoCommand.class,
+                ReportCommand.class, ExportCommand.class, moelab.app.sweep.SweepCommand.class, moelab.app.data.PrepareData.class, moelab.app.demo.DemoCommand.class,
                 Main.BackendsCommand.class})
 public final class Main implements Runnable {
     /** Exit status of a bad config or bad arguments (picocli's usage errors use the same). */

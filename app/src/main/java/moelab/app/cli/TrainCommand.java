@@ -60,9 +60,18 @@ public final class TrainCommand implements Callable<Integer> {
         }
         cfg.run().applyKernels();
         RunFolder folder = runFolder(cfg, r);
+        trainInto(cfg, r.text(), folder, resume, out);
+        return 0;
+    }
+
+    /**
+     * Trains cfg in folder (config.yaml already written) from scratch, from run.init_from, or
+     * from the checkpoint resume, with the live progress line; writes the report at the end, also
+     * when training stops with an error. Also what each run of {@code moe sweep} does.
+     */
+    public static void trainInto(RunConfig cfg, String configText, RunFolder folder, Path resume, PrintWriter out) {
         out.println(header(cfg, folder));
         out.flush();
-
         Wiring.Data data = Wiring.loadData(cfg, folder.dir());
         out.printf("data: %s, %d domains %s, %s tokenizer (%d ids); unigram entropy of the training tokens %.3f nats/token%n",
                 cfg.data().path(), data.domainNames().size(), data.domainNames(), data.tokenizer().name(),
@@ -71,11 +80,10 @@ public final class TrainCommand implements Callable<Integer> {
         try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames())) {
             List<TrainListener> listeners = List.of(metrics, ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()));
             Transformer model = new Transformer(cfg.model(), cfg.train().seed());
-            Wiring.train(model, cfg, data, listeners, folder, resume, r.text());
+            Wiring.train(model, cfg, data, listeners, folder, resume, configText);
         } finally {
             report(folder, out);
         }
-        return 0;
     }
 
     /** A new run folder, or the resumed run's own one (whose config must match: a resumed run is the same run). */

@@ -15,6 +15,7 @@ import moelab.data.ValidationBatches;
 import moelab.nn.Transformer;
 import moelab.train.Checkpoint;
 import moelab.train.EvalMetrics;
+import moelab.train.EvalProbe;
 import moelab.train.TrainListener;
 import moelab.train.Trainer;
 
@@ -97,13 +98,16 @@ final class Wiring {
                       Path resume, String configText) {
         Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), listeners);
         t.setConfigText(configText);
+        for (EvalProbe p : Probes.probes(cfg, data.domainNames())) t.addEvalProbe(p);
         if (resume != null) t.loadCheckpoint(resume, configText);
+        else if (!cfg.run().initFrom().isEmpty()) initWeights(model, Path.of(cfg.run().initFrom()));
         t.run(folder.checkpointsDir());
     }
 
     /** Validation loss overall and per domain of a checkpoint. */
     static EvalMetrics evaluate(Transformer model, RunConfig cfg, Data data, Path checkpoint, String configText) {
         Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), List.of());
+        for (EvalProbe p : Probes.probes(cfg, data.domainNames())) t.addEvalProbe(p);
         t.loadCheckpoint(checkpoint, configText);
         return t.evaluate();
     }
@@ -111,6 +115,37 @@ final class Wiring {
     /** Loads a checkpoint's weights (and router state) into model, refusing a checkpoint of another config. */
     static void loadWeights(Transformer model, RunConfig cfg, Path checkpoint, String configText) {
         new Trainer(model, cfg.train(), new NoData(), List.of(), List.of(), List.of()).loadCheckpoint(checkpoint, configText);
+    }
+
+    /**
+     * run.init_from: copies the parameters of a checkpoint (or of a run folder's latest one) into
+     * model; optimizer, data position, step and router state stay fresh. Names and shapes must
+     * match exactly; the checkpoint's config may differ otherwise (e.g. another balancing method).
+     */
+    static void initWeights(Transformer model, Path from) {
+        Path file = from;
+        if (Files.isDirectory(from)) {
+            Path dir = Files.isDirectory(from.resolve(RunFolder.CHECKPOINTS)) ? from.resolve(RunFolder.CHECKPOINTS) : from;
+            file = Checkpoint.latest(dir).orElseThrow(() -> new IllegalArgumentException(
+                    "run.init_from: no checkpoint in " + dir));
+        }
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("run.init_from: no checkpoint file or run folder " + from);
+        Checkpoint c = Checkpoint.read(file);
+        var mine = model.parameters().asMap();
+        for (var e : mine.entrySet()) {
+            var d = c.parameters().get(e.getKey());
+            if (d == null || !java.util.Arrays.equals(d.shape(), e.getValue().shape()))
+                throw new IllegalArgumentException("run.init_from " + file + ": parameter '" + e.getKey() + "' "
+                        + (d == null ? "is missing" : "has shape " + java.util.Arrays.toString(d.shape()) + ", the model expects "
+                        + java.util.Arrays.toString(e.getValue().shape())));
+        }
+        if (c.parameters().size() != mine.size())
+            throw new IllegalArgumentException("run.init_from " + file + ": has " + c.parameters().size()
+                    + " parameters, the model " + mine.size());
+        for (var e : mine.entrySet()) {
+            var t = e.getValue();
+            System.arraycopy(c.parameters().get(e.getKey()).data(), 0, t.data(), t.offset(), t.numel());
+        }
     }
 
     /** The config text a checkpoint stores. */

@@ -36,7 +36,7 @@ public final class ConfigLoader {
     private ConfigLoader() {}
 
     /** Bundled configs, loadable by name: {@code --config bench-small}. */
-    public static final List<String> BUNDLED = List.of("default", "bench-small");
+    public static final List<String> BUNDLED = List.of("default", "bench-small", "testbed");
 
     private static final ObjectMapper YAML = YAMLMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -167,6 +167,9 @@ public final class ConfigLoader {
             throw new IllegalStateException("cannot write config as YAML", e);
         }
     }
+
+    /** The config as a tree (keys as in YAML), e.g. to look a key up by its dotted path. */
+    public static JsonNode toTree(RunConfig cfg) { return ConfigSchema.toTree(cfg); }
 
     // ---------------------------------------------------------------- helpers
 
