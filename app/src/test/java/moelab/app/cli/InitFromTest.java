@@ -1,0 +1,50 @@
+package moelab.app.cli;
+
+import moelab.app.config.ConfigLoader;
+import moelab.app.config.RunConfig;
+import moelab.nn.Transformer;
+import moelab.train.Trainer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** run.init_from: a checkpoint's (or run folder's latest checkpoint's) parameters, nothing else. */
+class InitFromTest {
+    static RunConfig cfg(String... sets) {
+        List<String> s = new java.util.ArrayList<>(List.of("model.d_model=16", "model.heads=2", "model.layers=2", "model.d_ff=32",
+                "model.moe.d_ff=16", "model.moe.experts=4", "model.max_seq_len=32", "train.seq_len=32"));
+        s.addAll(List.of(sets));
+        return ConfigLoader.load(null, s);
+    }
+
+    @Test
+    void copiesTheParametersOfTheLatestCheckpointOfARunFolder(@TempDir Path tmp) throws Exception {
+        RunConfig a = cfg("train.seed=1");
+        Transformer source = new Transformer(a.model(), 1);
+        Path ckpts = Files.createDirectories(tmp.resolve("run/checkpoints"));
+        new Trainer(source, a.train(), new moelab.data.BatchSource() {
+            @Override public moelab.data.Batch next() { throw new IllegalStateException(); }
+            @Override public byte[] saveState() { return new byte[0]; }
+            @Override public void restoreState(byte[] s) { }
+        }, List.of(), List.of(), List.of()).saveCheckpoint(ckpts.resolve("step-00000003.ckpt"), "x");
+
+        RunConfig b = cfg("train.seed=2", "model.moe.balance.method=none");   // another config: allowed
+        Transformer target = new Transformer(b.model(), 2);
+        String name = target.parameters().asMap().keySet().iterator().next();
+        assertFalse(java.util.Arrays.equals(source.parameters().asMap().get(name).toArray(), target.parameters().asMap().get(name).toArray()));
+        Wiring.initWeights(target, tmp.resolve("run"));
+        for (var e : source.parameters().asMap().entrySet())
+            assertArrayEquals(e.getValue().toArray(), target.parameters().asMap().get(e.getKey()).toArray(), e.getKey());
+
+        Transformer wider = new Transformer(cfg("model.moe.d_ff=8").model(), 1);
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> Wiring.initWeights(wider, ckpts.resolve("step-00000003.ckpt")));
+        assertTrue(ex.getMessage().contains("shape"), ex.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Wiring.initWeights(wider, tmp.resolve("nothing")));
+    }
+}
