@@ -1,0 +1,107 @@
+package moelab.bench;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import moelab.simd.SimdKernels;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+
+/**
+ * 1-thread SGEMM speed timed by the thread's CPU time instead of the wall clock, beside the FMA
+ * peak timed the same way in the same JVM. On a shared machine the wall clock also counts the
+ * time the thread waits for a core while other processes run; CPU time does not (cache sharing
+ * and clock changes still show). Use it to compare kernels while the machine is busy; report
+ * JMH's wall-clock numbers from a quiet machine.
+ * <pre>
+ *   java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar moelab.bench.GemmCpuTime \
+ *        [shapes, comma separated, GemmBench names] [rounds]
+ * </pre>
+ * Prints per shape the median over rounds of GFLOP/s (2*m*n*k per call) and its share of the
+ * median FMA peak; rounds alternate the peak loop and all shapes, so drift hits both alike.
+ */
+public final class GemmCpuTime {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+    /** Work per timed sample, so that a sample lasts well above the CPU clock's resolution. */
+    private static final double GFLOP_PER_SAMPLE = 1.0;
+    static float sink;
+
+    private GemmCpuTime() {}
+
+    public static void main(String[] args) {
+        String[] shapes = (args.length > 0 ? args[0]
+                : "square-512,square-1024,square-2048,moe-fwd-T256,moe-dx-T256,moe-dw-T256,"
+                + "moe-fwd-T1024,moe-dx-T1024,moe-dw-T1024,moe-fwd-T4096,moe-dx-T4096,moe-dw-T4096").split(",");
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        if (!CPU.isCurrentThreadCpuTimeSupported())
+            throw new IllegalStateException("this JVM cannot measure thread CPU time");
+        SimdKernels kernels = new SimdKernels(1);
+        GemmBench.Problem[] problems = new GemmBench.Problem[shapes.length];
+        for (int i = 0; i < shapes.length; i++) {
+            problems[i] = new GemmBench.Problem() {};
+            problems[i].init(shapes[i], kernels);
+        }
+        double[] peak = new double[rounds];
+        double[][] gemm = new double[shapes.length][rounds];
+        FlopCounter flops = new FlopCounter();
+        for (int r = -2; r < rounds; r++) {            // rounds -2, -1 warm up the JIT, not recorded
+            double p = peakGflops();
+            if (r >= 0) peak[r] = p;
+            for (int i = 0; i < shapes.length; i++) {
+                GemmBench.Problem pr = problems[i];
+                int calls = (int) Math.max(2, Math.ceil(GFLOP_PER_SAMPLE / pr.gflopPerCall));
+                long t0 = CPU.getCurrentThreadCpuTime();
+                for (int c = 0; c < calls; c++) pr.run(flops);
+                long ns = CPU.getCurrentThreadCpuTime() - t0;
+                if (r >= 0) gemm[i][r] = calls * pr.gflopPerCall / (ns * 1e-9);
+            }
+        }
+        double pk = median(peak);
+        System.out.printf("FMA peak (CPU time, median of %d): %.1f GFLOP/s; load average %.2f%n",
+                rounds, pk, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        for (int i = 0; i < shapes.length; i++) {
+            double g = median(gemm[i]);
+            System.out.printf("%-14s %6.1f GFLOP/s  %4.0f%% of peak   (rounds:%s)%n", shapes[i], g, 100 * g / pk,
+                    Arrays.toString(Arrays.stream(gemm[i]).map(x -> Math.round(x * 10) / 10.0).toArray()));
+        }
+        if (sink == 42f) System.out.println();   // keeps the peak loop's result alive
+    }
+
+    /** {@link FmaPeakBench}'s loop, timed by CPU time: many short calls, so that C2 compiles the whole method. */
+    private static double peakGflops() {
+        final int calls = 256, steps = 1 << 14;
+        long t0 = CPU.getCurrentThreadCpuTime();
+        for (int c = 0; c < calls; c++) sink += fmaChains(0.001f + c * 1e-9f, steps);
+        long ns = CPU.getCurrentThreadCpuTime() - t0;
+        return 2.0 * S.length() * 12 * steps * calls / ns;
+    }
+
+    /** 12 independent 256-bit FMA chains (acc = x * y + acc), steps rounds. */
+    private static float fmaChains(float x0, int steps) {
+        FloatVector x = FloatVector.broadcast(S, x0), y = FloatVector.broadcast(S, x0);
+        // distinct start values: identical chains would be merged by C2
+        FloatVector a0 = FloatVector.broadcast(S, x0 * 1), a1 = FloatVector.broadcast(S, x0 * 2);
+        FloatVector a2 = FloatVector.broadcast(S, x0 * 3), a3 = FloatVector.broadcast(S, x0 * 4);
+        FloatVector a4 = FloatVector.broadcast(S, x0 * 5), a5 = FloatVector.broadcast(S, x0 * 6);
+        FloatVector a6 = FloatVector.broadcast(S, x0 * 7), a7 = FloatVector.broadcast(S, x0 * 8);
+        FloatVector a8 = FloatVector.broadcast(S, x0 * 9), a9 = FloatVector.broadcast(S, x0 * 10);
+        FloatVector a10 = FloatVector.broadcast(S, x0 * 11), a11 = FloatVector.broadcast(S, x0 * 12);
+        for (int i = 0; i < steps; i++) {
+            a0 = x.fma(y, a0); a1 = x.fma(y, a1); a2 = x.fma(y, a2); a3 = x.fma(y, a3);
+            a4 = x.fma(y, a4); a5 = x.fma(y, a5); a6 = x.fma(y, a6); a7 = x.fma(y, a7);
+            a8 = x.fma(y, a8); a9 = x.fma(y, a9); a10 = x.fma(y, a10); a11 = x.fma(y, a11);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
+                .reduceLanes(VectorOperators.ADD);
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+}
