@@ -49,7 +49,10 @@ public final class Cuda {
             if (count[0] == 0) return "no device: the NVIDIA driver reports 0 CUDA devices";
         } catch (LinkageError e) {
             // JCuda's native library links libcuda.so.1, which only an NVIDIA driver installs
-            return "no libcuda: JCuda's driver library could not be loaded (" + e.getMessage() + ")";
+            String msg = String.valueOf(e.getMessage());
+            int nl = msg.indexOf('\n');
+            return "no libcuda: JCuda's driver library could not be loaded (it needs libcuda.so.1 from an NVIDIA driver): "
+                    + (nl < 0 ? msg : msg.substring(0, nl));
         }
         return "";
     }
