@@ -44,7 +44,7 @@ case "$what" in
     [[ -n "$NVCC" ]] || { echo "error: nvcc not found (PATH, /usr/local/cuda/bin, \$NVCC)" >&2; exit 1; }
     mkdir -p "$out"
     "$NVCC" -O3 -std=c++17 "${ARCH[@]}" -I"$HERE" -o "$out/cuda_selftest" \
-      "$HERE/test/cuda_selftest.cu" "$HERE/moelab_kernels.cu" -ldl
+      "$HERE/test/cuda_selftest.cu" -ldl   # the test includes moelab_kernels.cu: one translation unit
     echo "built $out/cuda_selftest" >&2
     ;;
   *) echo "usage: build.sh fatbin|selftest OUT_DIR" >&2; exit 2 ;;
