@@ -63,7 +63,7 @@ class CudaBuildTest {
         assertNotNull(nvcc, "build-info.properties missing: native/cuda/build.sh did not run in the build");
         byte[] fat = Cuda.fatbin();
         if (nvcc.equals("absent")) {
-            assertNull(fat, "no nvcc at build time, yet a fatbin is on the class path");
+            assertNull(fat, "no nvcc at build time, yet a fatbin is on the class path (left from an earlier build? mvn clean)");
             assertTrue(Cuda.unavailableReason().startsWith("no fatbin"), Cuda.unavailableReason());
             return;
         }
