@@ -40,7 +40,7 @@ public record BalanceConfig(String method, String scope, int groupSequences, dou
 
     /** A method and scope with every other setting at its default. */
     public BalanceConfig(String method, String scope) {
-        this(method, scope, 0, 1e-3, false, 1e-4, 1000, 1e-4, 8, "learned");
+        this(method, scope, 0, 1e-3, false, 1e-4, 1000, 1e-3, 8, "learned");
     }
 
     /** LBL over each micro-batch: the usual Switch/GShard setup. */

@@ -1,8 +1,6 @@
 package moelab.routing;
 
-import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.PriorityQueue;
 
 /**
  * BA, balanced top-k assignment (BASE layers, Lewis et al. 2021, in top-k form): in each scope
@@ -45,51 +43,43 @@ public final class BalancedAssignment implements BalancingMethod {
         if (k < 1 || k > e) throw new IllegalArgumentException("balanced assignment: k=" + k + " must be in [1, E=" + e + "]");
         int[] out = new int[tg * k];
         if (tg == 0) return out;
+        // per expert, its slots as a binary min-heap on price: price[x][0] is the cheapest slot, owner[x][i] its token or -1
         double[][] price = new double[e][];
         int[][] owner = new int[e][];
-        @SuppressWarnings("unchecked") PriorityQueue<Integer>[] cheapest = new PriorityQueue[e];
         for (int x = 0; x < e; x++) {
-            int cap = capacity(x, tg, e, k);
-            price[x] = new double[cap];
-            owner[x] = new int[cap];
-            final double[] px = price[x];
-            cheapest[x] = new PriorityQueue<>(Math.max(1, cap), (a, b) -> {
-                int c = Double.compare(px[a], px[b]);
-                return c != 0 ? c : Integer.compare(a, b);
-            });
+            price[x] = new double[capacity(x, tg, e, k)];
+            owner[x] = new int[price[x].length];
         }
         double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
         for (int i = from * e; i < to * e; i++) { lo = Math.min(lo, z[i]); hi = Math.max(hi, z[i]); }
         double phaseEps = Math.max(eps, (hi - lo) / 4);
         boolean[] held = new boolean[tg * e];
-        ArrayDeque<Integer> queue = new ArrayDeque<>();
+        int[] queue = new int[tg * k];            // ring buffer of tokens missing a route (at most k*T_G at once)
         long bids = 0;
         while (true) {
             Arrays.fill(held, false);
-            for (int x = 0; x < e; x++) {
-                Arrays.fill(owner[x], -1);
-                cheapest[x].clear();
-                for (int s = 0; s < owner[x].length; s++) cheapest[x].add(s);
-            }
-            for (int j = 0; j < k; j++) for (int t = 0; t < tg; t++) queue.add(t);
-            while (!queue.isEmpty()) {
-                int t = queue.poll();
-                int e1 = -1, e2 = -1;
+            for (int x = 0; x < e; x++) Arrays.fill(owner[x], -1);
+            int head = 0, size = 0;
+            for (int j = 0; j < k; j++) for (int t = 0; t < tg; t++) queue[size++] = t;
+            while (size > 0) {
+                int t = queue[head];
+                head = (head + 1) % queue.length;
+                size--;
+                int e1 = -1, e2 = -1, row = (from + t) * e;
                 double v1 = Double.NEGATIVE_INFINITY, v2 = Double.NEGATIVE_INFINITY;
                 for (int x = 0; x < e; x++) {
-                    if (held[t * e + x] || owner[x].length == 0) continue;
-                    double v = z[(from + t) * e + x] - price[x][cheapest[x].peek()];
+                    if (held[t * e + x] || price[x].length == 0) continue;
+                    double v = z[row + x] - price[x][0];
                     if (v > v1) { v2 = v1; e2 = e1; v1 = v; e1 = x; }
                     else if (v > v2) { v2 = v; e2 = x; }
                 }
                 if (e1 < 0) throw new IllegalStateException("balanced assignment: token " + t + " has no expert left (k=" + k + ", E=" + e + ")");
-                int s = cheapest[e1].poll();
-                price[e1][s] += (e2 < 0 ? 0 : v1 - v2) + phaseEps;
-                int prev = owner[e1][s];
-                if (prev >= 0) { held[prev * e + e1] = false; queue.add(prev); }
-                owner[e1][s] = t;
+                int prev = owner[e1][0];
+                if (prev >= 0) { held[prev * e + e1] = false; queue[(head + size) % queue.length] = prev; size++; }
+                owner[e1][0] = t;
                 held[t * e + e1] = true;
-                cheapest[e1].add(s);
+                price[e1][0] += (e2 < 0 ? 0 : v1 - v2) + phaseEps;
+                siftDown(price[e1], owner[e1]);
                 if (++bids > MAX_BIDS)
                     throw new IllegalStateException("balanced assignment: no convergence after " + MAX_BIDS + " bids (T=" + tg + ", E=" + e + ", k=" + k
                             + "); raise model.moe.balance.auction_eps");
@@ -97,11 +87,25 @@ public final class BalancedAssignment implements BalancingMethod {
             if (phaseEps <= eps) break;
             phaseEps = Math.max(eps, phaseEps / 5);
         }
+        double[] scores = new double[e];
         for (int t = 0; t < tg; t++) {
-            double[] row = new double[e];
-            for (int x = 0; x < e; x++) row[x] = held[t * e + x] ? z[(from + t) * e + x] : Double.NEGATIVE_INFINITY;
-            BalancingMethod.topK(row, 0, e, k, out, t * k);
+            for (int x = 0; x < e; x++) scores[x] = held[t * e + x] ? z[(from + t) * e + x] : Double.NEGATIVE_INFINITY;
+            BalancingMethod.topK(scores, 0, e, k, out, t * k);
         }
         return out;
+    }
+
+    /** Restores the min-heap after the root's price rose. */
+    private static void siftDown(double[] price, int[] owner) {
+        int n = price.length, i = 0;
+        while (true) {
+            int l = 2 * i + 1, r = l + 1, m = i;
+            if (l < n && price[l] < price[m]) m = l;
+            if (r < n && price[r] < price[m]) m = r;
+            if (m == i) return;
+            double p = price[i]; price[i] = price[m]; price[m] = p;
+            int o = owner[i]; owner[i] = owner[m]; owner[m] = o;
+            i = m;
+        }
     }
 }
