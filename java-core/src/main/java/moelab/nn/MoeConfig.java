@@ -13,12 +13,15 @@ import moelab.routing.mar.MarConfig;
  * @param dFf            hidden width of each SwiGLU expert
  * @param sharedExperts  always-on SwiGLU experts of width dFf added to every token (0 = none)
  * @param layers         which blocks are MoE: "all", "none", "every:N" (blocks N-1, 2N-1, ...), or "0,2,3"
- * @param normTopK       gates = softmax over the selected k (Mixtral) instead of the full softmax's k values
+ * @param normTopK       gates = softmax over the selected k logits, i.e. p renormalised over the selected set
+ *                       (Mixtral; the routing testbed's choice), instead of the full softmax's k values; every
+ *                       balancing method follows it (the reference router always renormalises)
  * @param capacityFactor 0 = dropless; else each expert keeps at most ceil(cf * k * T / E) routes per micro-batch
  * @param dropPolicy     which routes an over-full expert keeps: "probs" (highest router probability) or "position" (earliest tokens)
  * @param auxLossCoef    Switch/GShard load-balancing loss coefficient (0 = off)
  * @param zLossCoef      router z-loss coefficient, mean(logsumexp(z)^2) (0 = off)
- * @param router         routing method; "topk" here, the testbed and MAR add more
+ * @param router         "topk" (learned router balanced as {@code balance} says) or "reference" (the testbed's
+ *                       domain-block oracle); MAR adds more
  * @param balance        balancing method and scope
  * @param mar            memory-aware routing (off by default)
  * @param expertLosses   orthogonality / variance losses (off by default)

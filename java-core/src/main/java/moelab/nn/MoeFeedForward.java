@@ -12,6 +12,7 @@ import moelab.routing.Router;
 import moelab.routing.Routing;
 import moelab.routing.RoutingInput;
 import moelab.routing.RoutingRecord;
+import moelab.routing.Scope;
 import moelab.routing.TokenInfo;
 import moelab.tensor.Tensor;
 
@@ -67,7 +68,8 @@ public final class MoeFeedForward {
         Routing r = routerImpl.route(new RoutingInput(layer, x, logits, topK, tokens, training));
         float[] probs = r.probsArray();
         boolean[] kept = training
-                ? Capacity.apply(r.experts(), probs, t, experts, topK, cfg.capacityFactor(), cfg.dropPolicy())
+                ? Capacity.applyGroups(r.experts(), probs, Scope.microBatches(tokens, t, cfg.balance().groupSequences()),
+                        experts, topK, cfg.capacityFactor(), cfg.dropPolicy())               // per (emulated) micro-batch
                 : Capacity.apply(r.experts(), probs, t, experts, topK, 0, cfg.dropPolicy()); // eval is dropless
         Profile.end(Profile.ROUTING);
         MoeExperts.Result fused = null;

@@ -3,17 +3,54 @@ package moelab.routing;
 import moelab.config.ConfigException;
 
 /**
- * How a learned router is kept balanced (YAML section {@code model.moe.balance}).
+ * How a learned router is kept balanced (YAML section {@code model.moe.balance}), and the
+ * reference router's settings. The LBL coefficient is {@code model.moe.aux_loss_coef}, the optional
+ * router z-loss {@code model.moe.z_loss_coef} (both apply to every method).
  *
- * @param method none | lbl | eb | sh | ba
- * @param scope  the tokens balance is enforced over: sequence | micro_batch | global
+ * @param method           none | lbl | eb | sh | ba
+ * @param scope            the tokens balance is enforced over: sequence | micro_batch | global
+ * @param groupSequences   sequences per emulated micro-batch inside one forward pass (0 = the whole
+ *                         forward pass is one micro-batch). With train.grad_accum 1 this makes global
+ *                         scope exact over the optimizer batch while micro_batch scope and capacity use
+ *                         the emulated micro-batches
+ * @param biasRate         EB sign-update rate u: b_i += u * sign(mean c - c_i)
+ * @param biasAtEval       EB: whether eval routing selects with TopK(p + b) (DeepSeek-V3) instead of
+ *                         plain greedy TopK(p) (the testbed's eval routing)
+ * @param sinkhornTol      SH: stop when mean |change of the column scaling d1| falls below this
+ * @param sinkhornMaxIters SH: iteration cap (the last iterate is used when reached)
+ * @param auctionEps       BA: final bid increment; the assignment's sum of logits is within k*T*eps of the optimum
+ * @param domains          D, the number of domains the reference router splits the experts into
+ * @param referenceGates   reference router gates: learned (softmax over the selected experts of the
+ *                         block) | uniform (1/k)
  */
-public record BalanceConfig(String method, String scope) {
+public record BalanceConfig(String method, String scope, int groupSequences, double biasRate, boolean biasAtEval,
+                            double sinkhornTol, int sinkhornMaxIters, double auctionEps, int domains,
+                            String referenceGates) {
     public BalanceConfig {
         ConfigException.oneOf("model.moe.balance.method", method, "none", "lbl", "eb", "sh", "ba");
         ConfigException.oneOf("model.moe.balance.scope", scope, "sequence", "micro_batch", "global");
+        ConfigException.require(groupSequences >= 0, "model.moe.balance.group_sequences", "must be >= 0 (0 = the whole forward pass), got " + groupSequences);
+        ConfigException.require(biasRate >= 0, "model.moe.balance.bias_rate", "must be >= 0, got " + biasRate);
+        ConfigException.require(sinkhornTol > 0, "model.moe.balance.sinkhorn_tol", "must be > 0, got " + sinkhornTol);
+        ConfigException.require(sinkhornMaxIters >= 1, "model.moe.balance.sinkhorn_max_iters", "must be >= 1, got " + sinkhornMaxIters);
+        ConfigException.require(auctionEps > 0, "model.moe.balance.auction_eps", "must be > 0, got " + auctionEps);
+        ConfigException.require(domains >= 1, "model.moe.balance.domains", "must be >= 1, got " + domains);
+        ConfigException.oneOf("model.moe.balance.reference_gates", referenceGates, "learned", "uniform");
+    }
+
+    /** A method and scope with every other setting at its default. */
+    public BalanceConfig(String method, String scope) {
+        this(method, scope, 0, 1e-3, false, 1e-4, 1000, 1e-3, 8, "learned");
     }
 
     /** LBL over each micro-batch: the usual Switch/GShard setup. */
     public static BalanceConfig defaults() { return new BalanceConfig("lbl", "micro_batch"); }
+
+    public BalanceConfig withMethod(String m) { return new BalanceConfig(m, scope, groupSequences, biasRate, biasAtEval, sinkhornTol, sinkhornMaxIters, auctionEps, domains, referenceGates); }
+    public BalanceConfig withScope(String s) { return new BalanceConfig(method, s, groupSequences, biasRate, biasAtEval, sinkhornTol, sinkhornMaxIters, auctionEps, domains, referenceGates); }
+    public BalanceConfig withGroupSequences(int g) { return new BalanceConfig(method, scope, g, biasRate, biasAtEval, sinkhornTol, sinkhornMaxIters, auctionEps, domains, referenceGates); }
+    public BalanceConfig withDomains(int d, String gates) { return new BalanceConfig(method, scope, groupSequences, biasRate, biasAtEval, sinkhornTol, sinkhornMaxIters, auctionEps, d, gates); }
+
+    /** The scope as an enum. */
+    public Scope scopeKind() { return Scope.parse(scope); }
 }

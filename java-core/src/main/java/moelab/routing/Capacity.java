@@ -17,6 +17,24 @@ public final class Capacity {
     }
 
     /**
+     * {@link #apply} on each token range [groups[g], groups[g+1]) separately (capacity is physical: per
+     * micro-batch, emulated or real). experts [T*k], probs [T*E] or null -> kept [T*k].
+     */
+    public static boolean[] applyGroups(int[] experts, float[] probs, int[] groups, int numExperts, int topK,
+                                        double capacityFactor, String policy) {
+        if (groups.length == 2) return apply(experts, probs, groups[1] - groups[0], numExperts, topK, capacityFactor, policy);
+        boolean[] kept = new boolean[experts.length];
+        for (int g = 0; g + 1 < groups.length; g++) {
+            int from = groups[g], to = groups[g + 1];
+            int[] ex = Arrays.copyOfRange(experts, from * topK, to * topK);
+            float[] pr = probs == null ? null : Arrays.copyOfRange(probs, from * numExperts, to * numExperts);
+            boolean[] k = apply(ex, pr, to - from, numExperts, topK, capacityFactor, policy);
+            System.arraycopy(k, 0, kept, from * topK, k.length);
+        }
+        return kept;
+    }
+
+    /**
      * kept[t*k + j] for routes experts [T*k]; probs [T*E] needed for policy "probs".
      * capacityFactor 0 = dropless (all kept).
      */

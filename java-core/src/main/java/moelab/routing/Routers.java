@@ -3,14 +3,51 @@ package moelab.routing;
 import moelab.config.ConfigException;
 import moelab.nn.MoeConfig;
 
-/** Builds the router named in the config, one instance per MoE layer. */
+/**
+ * Builds the router named in the config, one instance per MoE layer: "topk" = the learned router
+ * with model.moe.balance's method and scope, "reference" = the domain-block oracle.
+ */
 public final class Routers {
     private Routers() {}
 
     public static Router create(MoeConfig cfg, int layer) {
+        BalanceConfig b = cfg.balance();
         return switch (cfg.router()) {
-            case "topk" -> new TopKRouter(cfg.normTopK(), cfg.auxLossCoef(), cfg.zLossCoef());
-            default -> throw new ConfigException("model.moe.router", "'" + cfg.router() + "' is not allowed; allowed values: topk");
+            case "topk" -> new TopKRouter(cfg.normTopK(), cfg.zLossCoef(), method(cfg), b.scopeKind(), b.groupSequences());
+            case "reference" -> {
+                ConfigException.require(cfg.experts() % b.domains() == 0, "model.moe.balance.domains",
+                        "the reference router needs D=" + b.domains() + " to divide model.moe.experts=" + cfg.experts());
+                ConfigException.require(cfg.topK() <= cfg.experts() / b.domains(), "model.moe.top_k",
+                        "the reference router needs k <= E/D = " + cfg.experts() / b.domains() + ", got " + cfg.topK());
+                yield new ReferenceRouter(b.domains(), b.referenceGates().equals("uniform"));
+            }
+            default -> throw new ConfigException("model.moe.router", "'" + cfg.router() + "' is not allowed; allowed values: topk, reference");
         };
+    }
+
+    /** The balancing method of model.moe.balance.method (LBL takes model.moe.aux_loss_coef). */
+    public static BalancingMethod method(MoeConfig cfg) {
+        BalanceConfig b = cfg.balance();
+        return switch (b.method()) {
+            case "none" -> new NoBalancing();
+            case "lbl" -> new LoadBalancingLoss(cfg.auxLossCoef(), b.scopeKind());
+            case "eb" -> new ExpertBias(b.scopeKind(), b.biasRate(), cfg.experts(), b.biasAtEval());
+            case "sh" -> new SinkhornBalancing(b.sinkhornTol(), b.sinkhornMaxIters());
+            case "ba" -> new BalancedAssignment(b.auctionEps());
+            default -> throw new ConfigException("model.moe.balance.method", "'" + b.method() + "' is not allowed; allowed values: none, lbl, eb, sh, ba");
+        };
+    }
+
+    /**
+     * SH and BA at global scope balance the whole optimizer batch jointly, which needs it in one
+     * forward pass: with train.grad_accum > 1 that is a config error.
+     */
+    public static void checkGradAccum(MoeConfig cfg, int gradAccum) {
+        if (cfg == null || !cfg.router().equals("topk")) return;
+        BalanceConfig b = cfg.balance();
+        boolean joint = b.method().equals("sh") || b.method().equals("ba");
+        ConfigException.require(!(joint && b.scope().equals("global") && gradAccum > 1), "model.moe.balance.scope",
+                "global scope with method " + b.method() + " solves the whole optimizer batch jointly and needs it in one forward pass: "
+                        + "set train.grad_accum: 1 (got " + gradAccum + ") and emulate micro-batches with model.moe.balance.group_sequences");
     }
 }

@@ -8,25 +8,43 @@ import moelab.ops.Softmax;
 import moelab.ops.TopK;
 import moelab.tensor.Tensor;
 
+import java.util.Map;
+
 /**
- * The plain token-choice router: p = softmax(z), the k largest p per token, gates p at those
- * experts (or softmax over the k selected logits when normTopK, as Mixtral does), with the
- * Switch/GShard load-balancing loss and the router z-loss over the micro-batch.
+ * The learned token-choice router (config name "topk"): p = softmax(z); training selection by the
+ * balancing method over the scope's token groups ({@link BalancingMethod}, {@link Scope}); eval
+ * selection greedy TopK(p) (EB may add its bias). Gates always come from the unbiased router at
+ * the selected experts: with normTopK softmax over the k selected logits, i.e. p renormalised over
+ * the selected set (Mixtral; the testbed's default), else the raw p values (Switch). Adds the
+ * method's loss (LBL) and the optional router z-loss over the forward pass.
  *
  * <p>LBL = coef * E * sum_i f_i * P_i, f_i = (routes to i) / (k T) held constant, P_i = mean_t p_ti;
  * equal to coef at perfect balance. z-loss = coef * mean_t logsumexp(z_t)^2.
  */
 public final class TopKRouter implements Router {
     private final boolean normTopK;
-    private final double auxLossCoef, zLossCoef;
+    private final double zLossCoef;
+    private final BalancingMethod method;
+    private final Scope scope;
+    private final int groupSequences;
 
+    /** LBL with coefficient auxLossCoef over the whole forward pass (the plain Switch router). */
     public TopKRouter(boolean normTopK, double auxLossCoef, double zLossCoef) {
+        this(normTopK, zLossCoef, new LoadBalancingLoss(auxLossCoef, Scope.MICRO_BATCH), Scope.MICRO_BATCH, 0);
+    }
+
+    public TopKRouter(boolean normTopK, double zLossCoef, BalancingMethod method, Scope scope, int groupSequences) {
         this.normTopK = normTopK;
-        this.auxLossCoef = auxLossCoef;
         this.zLossCoef = zLossCoef;
+        this.method = method;
+        this.scope = scope;
+        this.groupSequences = groupSequences;
     }
 
     @Override public String name() { return "topk"; }
+
+    public BalancingMethod method() { return method; }
+    public Scope scope() { return scope; }
 
     // logits [T, E] -> experts [T*k], gates [T, k], aux loss scalar
     @Override
@@ -34,27 +52,36 @@ public final class TopKRouter implements Router {
         Tensor logits = in.logits();
         int t = in.numTokens(), e = in.numExperts(), k = in.topK();
         Tensor probs = Softmax.softmax(logits, -1);                        // [T, E]
-        TopK top = TopK.topk(probs, k);
-        int[] experts = top.indices();
+        int[] experts = TopK.topk(probs, k).indices();                     // plain TopK(p)
+        int[] groups = scope.groups(in.tokens(), t, groupSequences);
+        if (t > 0) {
+            float[] p = probs.toArray();
+            if (in.training()) {
+                float[] z = logits.toArray();
+                for (int g = 0; g + 1 < groups.length; g++) method.select(z, p, groups[g], groups[g + 1], e, k, experts);
+            } else {
+                int[] ev = method.evalSelect(p, t, e, k);
+                if (ev != null) experts = ev;
+            }
+        }
         Tensor gates = normTopK
-                ? Softmax.softmax(Indexing.gather(logits, experts, k), -1)  // [T, k]
-                : top.values();                                             // [T, k]
+                ? Softmax.softmax(Indexing.gather(logits, experts, k), -1)  // [T, k] p renormalised over the selected set
+                : Indexing.gather(probs, experts, k);                       // [T, k] raw p
         Tensor aux = null;
-        if (in.training()) {
-            if (auxLossCoef > 0 && t > 0) aux = add(aux, loadBalancingLoss(probs, experts, k, auxLossCoef));
-            if (zLossCoef > 0 && t > 0) aux = add(aux, zLoss(logits, zLossCoef));
+        if (in.training() && t > 0) {
+            aux = method.auxLoss(probs, experts, k, groups);
+            if (zLossCoef > 0) aux = add(aux, zLoss(logits, zLossCoef));
         }
         return new Routing(experts, gates, aux, probs);
     }
 
-    /** coef * E * sum_i f_i * P_i over the given tokens; probs [T, E], experts [T*k]. */
+    @Override public void endStep() { method.endStep(); }
+    @Override public Map<String, float[]> state() { return method.state(); }
+    @Override public void loadState(Map<String, float[]> state) { method.loadState(state); }
+
+    /** coef * E * sum_i f_i * P_i over the given tokens as one group; probs [T, E], experts [T*k]. */
     public static Tensor loadBalancingLoss(Tensor probs, int[] experts, int k, double coef) {
-        int t = probs.dim(0), e = probs.dim(1);
-        float[] f = new float[e];
-        for (int x : experts) f[x] += 1f / ((float) k * t);
-        Tensor meanProb = Reduce.mean(probs, 0, false);                     // [E]
-        Tensor dot = Reduce.sumAll(Elementwise.mul(meanProb, Tensor.of(f, e)));
-        return Elementwise.mulScalar(dot, (float) (coef * e));
+        return new LoadBalancingLoss(coef, Scope.MICRO_BATCH).auxLoss(probs, experts, k, new int[]{0, probs.dim(0)});
     }
 
     /** coef * mean_t logsumexp(z_t)^2; logits [T, E]. lse_t = z_t0 - logsoftmax(z_t)_0. */

@@ -22,6 +22,7 @@ public record RunConfig(ModelConfig model, TrainConfig train, moelab.data.DataCo
         if (model.moe() != null) {                                    // fail at load time, not when the model is built:
             for (int l = 0; l < model.layers(); l++) model.isMoeLayer(l);  // every:N and index lists
             Routers.create(model.moe(), 0);                               // the router name
+            Routers.checkGradAccum(model.moe(), train.gradAccum());      // SH/BA global scope needs one pass
         }
     }
 

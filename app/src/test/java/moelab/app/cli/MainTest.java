@@ -75,7 +75,7 @@ class MainTest {
         Files.writeString(f, "model:\n  moe:\n    router: magic\n");
         Run r = run("train", "--config", f.toString(), "--print-config");
         assertEquals(Main.EXIT_USAGE, r.exit());
-        assertEquals("config error: model.moe.router: 'magic' is not allowed; allowed values: topk", r.err().strip());
+        assertEquals("config error: model.moe.router: 'magic' is not allowed; allowed values: topk, reference", r.err().strip());
     }
 
     @Test

@@ -135,6 +135,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void balanceKeysLoadAndTheirRulesNameTheKey() {
+        RunConfig c = yaml("", "model.moe.balance.method=ba", "model.moe.balance.scope=global", "model.moe.balance.group_sequences=2",
+                "model.moe.balance.auction_eps=1e-5", "model.moe.router=reference", "model.moe.balance.domains=4",
+                "model.moe.balance.reference_gates=uniform");
+        assertEquals(new moelab.routing.BalanceConfig("ba", "global", 2, 1e-3, false, 1e-4, 1000, 1e-5, 4, "uniform"), c.model().moe().balance());
+        ConfigException accum = error("", "model.moe.balance.method=sh", "model.moe.balance.scope=global", "train.grad_accum=2");
+        assertEquals("model.moe.balance.scope", accum.key(), accum.getMessage());
+        ConfigException dom = error("", "model.moe.router=reference", "model.moe.balance.domains=3");
+        assertEquals("model.moe.balance.domains", dom.key(), dom.getMessage());
+        ConfigException gates = error("", "model.moe.balance.reference_gates=random");
+        assertTrue(gates.getMessage().contains("learned, uniform"), gates.getMessage());
+    }
+
+    @Test
     void overridesAreTypedByTheirField() {
         RunConfig c = yaml("", "train.lr=1e-3", "model.moe.top_k=1", "train.seed=12345678901",
                 "model.tied_embeddings=true", "model.moe.layers=0,2", "run.name=x");

@@ -1,0 +1,89 @@
+package moelab.routing;
+
+import moelab.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** BA: exact balance on awkward sizes, optimality against brute force, determinism. */
+class BalancedAssignmentTest {
+
+    static void assertBalanced(int[] a, int t, int e, int k) {
+        assertEquals(t * k, a.length);
+        long[] c = BalancingMethod.counts(a, 0, t, k, e);
+        for (int i = 0; i < e; i++) {
+            assertEquals(BalancedAssignment.capacity(i, t, e, k), c[i], "expert " + i + " load, T=" + t + " E=" + e + " k=" + k);
+            assertTrue(c[i] == (long) k * t / e || c[i] == ((long) k * t + e - 1) / e, "floor/ceil of kT/E");
+        }
+        for (int x = 0; x < t; x++)
+            for (int j = 0; j < k; j++)
+                for (int j2 = j + 1; j2 < k; j2++) assertNotEquals(a[x * k + j], a[x * k + j2], "token " + x + " got an expert twice");
+    }
+
+    @Test
+    void loadsExactlyBalancedOnAwkwardSizes() {
+        for (int[] s : new int[][]{{13, 5, 2}, {31, 8, 3}, {1, 4, 2}, {1, 4, 4}, {7, 3, 3}, {17, 6, 6}, {64, 32, 4}, {3, 8, 1}, {101, 7, 2}}) {
+            int t = s[0], e = s[1], k = s[2];
+            float[] z = Tensor.randn(new Random(t * 7L + e), 2f, t, e).toArray();
+            for (int x = 0; x < t; x++) z[x * e] += 4f;             // everyone wants expert 0
+            assertBalanced(BalancedAssignment.assign(z, 0, t, e, k, 1e-4), t, e, k);
+        }
+        assertEquals(0, BalancedAssignment.assign(new float[0], 0, 0, 4, 2, 1e-4).length, "empty batch");
+    }
+
+    @Test
+    void optimalOnBruteForceableCases() {
+        Random rng = new Random(77);
+        for (int trial = 0; trial < 20; trial++) {
+            int t = 2 + rng.nextInt(4), e = 2 + rng.nextInt(3), k = 1 + rng.nextInt(Math.min(2, e));
+            float[] z = new float[t * e];
+            for (int i = 0; i < z.length; i++) z[i] = (float) rng.nextGaussian();
+            int[] a = BalancedAssignment.assign(z, 0, t, e, k, 1e-7);
+            assertBalanced(a, t, e, k);
+            double got = 0;
+            for (int x = 0; x < t; x++) for (int j = 0; j < k; j++) got += z[x * e + a[x * k + j]];
+            assertEquals(best(z, t, e, k), got, 1e-5, "trial " + trial + " T=" + t + " E=" + e + " k=" + k);
+        }
+    }
+
+    /** Max sum over all assignments of k distinct experts per token with loads equal to the capacities. */
+    static double best(float[] z, int t, int e, int k) {
+        int[] subsets = java.util.stream.IntStream.range(0, 1 << e).filter(m -> Integer.bitCount(m) == k).toArray();
+        return search(z, t, e, subsets, 0, new int[e], k);
+    }
+
+    static double search(float[] z, int t, int e, int[] subsets, int x, int[] load, int k) {
+        if (x == t) {
+            for (int i = 0; i < e; i++) if (load[i] != BalancedAssignment.capacity(i, t, e, k)) return Double.NEGATIVE_INFINITY;
+            return 0;
+        }
+        double best = Double.NEGATIVE_INFINITY;
+        for (int m : subsets) {
+            double v = 0;
+            for (int i = 0; i < e; i++) if ((m >> i & 1) != 0) { load[i]++; v += z[x * e + i]; }
+            best = Math.max(best, v + search(z, t, e, subsets, x + 1, load, k));
+            for (int i = 0; i < e; i++) if ((m >> i & 1) != 0) load[i]--;
+        }
+        return best;
+    }
+
+    @Test
+    void routerBalancesPerScopeGroupDeterministicallyAndEvalIsGreedy() {
+        int seqs = 4, len = 9, e = 4, k = 2, t = seqs * len;
+        float[] zz = Tensor.randn(new Random(8), 1f, t, e).toArray();
+        for (int x = 0; x < t; x++) zz[x * e + 1] += 3f;
+        Tensor z = Tensor.of(zz, t, e);
+        TokenInfo info = TokenInfo.of(seqs, len);
+        TopKRouter ba = new TopKRouter(true, 0, new BalancedAssignment(1e-4), Scope.SEQUENCE, 0);
+        int[] a = ba.route(new RoutingInput(0, Tensor.zeros(t, 1), z, k, info, true)).experts();
+        for (int s = 0; s < seqs; s++) {
+            long[] c = BalancingMethod.counts(a, s * len, (s + 1) * len, k, e);
+            for (int i = 0; i < e; i++) assertEquals(BalancedAssignment.capacity(i, len, e, k), c[i], "sequence " + s);
+        }
+        assertArrayEquals(a, ba.route(new RoutingInput(0, Tensor.zeros(t, 1), z, k, info, true)).experts(), "deterministic");
+        int[] ev = ba.route(new RoutingInput(0, Tensor.zeros(t, 1), z, k, info, false)).experts();
+        assertEquals(t, BalancingMethod.counts(ev, 0, t, k, e)[1], "eval is greedy: expert 1 in every token's top 2");
+    }
+}

@@ -1,0 +1,80 @@
+package moelab.train;
+
+import moelab.config.ConfigException;
+import moelab.nn.ModelConfig;
+import moelab.nn.MoeConfig;
+import moelab.routing.BalanceConfig;
+import moelab.routing.ExpertBias;
+import moelab.routing.RoutingRecord;
+import org.junit.jupiter.api.Test;
+
+import static moelab.train.TrainerFixtures.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Every balancing method and scope, and the reference router, through the trainer. */
+class BalancingTrainTest {
+    static ModelConfig model(MoeConfig moe) {
+        return new ModelConfig(VOCAB, 16, 2, 2, 24, SEQ, false, 10000, 1e-5f, 0.1, moe);
+    }
+
+    static MoeConfig moe(int e, int k, String router, double cf, BalanceConfig b) {
+        return new MoeConfig(e, k, 12, 0, "all", true, cf, "probs", 0.01, 1e-3, router).withBalance(b);
+    }
+
+    @Test
+    void everyMethodAndScopeTrains() {
+        for (String m : new String[]{"none", "lbl", "eb", "sh", "ba"})
+            for (String s : new String[]{"sequence", "micro_batch", "global"}) {
+                BalanceConfig b = new BalanceConfig(m, s).withGroupSequences(2);
+                Trainer t = trainer(model(moe(4, 2, "topk", 1.25, b)), train(2, 4, 1));
+                for (int i = 0; i < 2; i++) {
+                    StepMetrics sm = t.step();
+                    assertTrue(Double.isFinite(sm.loss()), m + "/" + s);
+                    assertEquals(m.equals("lbl"), sm.auxLoss() > 0.005, m + "/" + s + " aux " + sm.auxLoss());   // LBL ~ 0.01 + z-loss
+                }
+            }
+    }
+
+    @Test
+    void globalExpertBiasMovesOncePerStepWithGradAccumulation() {
+        double u = 1e-3;
+        BalanceConfig b = new BalanceConfig("eb", "global", 0, u, false, 1e-4, 1000, 1e-3, 8, "learned");
+        Trainer t = trainer(model(moe(4, 2, "topk", 0, b)), train(2, 2, 3));
+        boolean moved = false;
+        for (int step = 1; step <= 2; step++) {
+            t.step();
+            for (var r : t.model().routers()) {
+                float[] bias = r.state().get(ExpertBias.STATE_KEY);
+                for (float x : bias) {
+                    double steps = Math.abs(x) / u;
+                    assertEquals(Math.rint(steps), steps, 1e-3, "bias moves in whole steps of u");
+                    assertTrue(Math.rint(steps) <= step, "at most one update per optimizer step: " + java.util.Arrays.toString(bias));
+                    moved |= x != 0;
+                }
+            }
+        }
+        assertTrue(moved, "the step's counts updated the bias");
+    }
+
+    @Test
+    void jointMethodsAtGlobalScopeRefuseGradAccumulation() {
+        var e = assertThrows(ConfigException.class,
+                () -> trainer(model(moe(4, 2, "topk", 0, new BalanceConfig("ba", "global"))), train(2, 2, 2)));
+        assertEquals("model.moe.balance.scope", e.key());
+    }
+
+    @Test
+    void referenceRouterKeepsEveryDomainInItsBlock() {
+        // PatternSource has 3 domains: E = 6, k = 2, blocks of 2
+        MoeConfig m = moe(6, 2, "reference", 0, BalanceConfig.defaults().withDomains(3, "learned"));
+        Trainer t = trainer(model(m), train(2, 4, 1));
+        for (int i = 0; i < 2; i++)
+            for (RoutingRecord r : t.step().routing())
+                for (int s = 0; s < r.selected().length; s++) assertEquals(r.domains()[s / r.topK()], r.selected()[s] / 2);
+        EvalMetrics ev = t.evaluate();
+        assertTrue(Double.isFinite(ev.loss()));
+        assertFalse(ev.routing().isEmpty());
+        for (RoutingRecord r : ev.routing())
+            for (int s = 0; s < r.selected().length; s++) assertEquals(r.domains()[s / r.topK()], r.selected()[s] / 2, "eval routing");
+    }
+}
