@@ -12,6 +12,7 @@ import moelab.data.DomainCorpus;
 import moelab.data.TokenizedCorpus;
 import moelab.data.Tokenizer;
 import moelab.data.ValidationBatches;
+import moelab.losses.SpecializationProbe;
 import moelab.nn.Transformer;
 import moelab.train.Checkpoint;
 import moelab.train.EvalMetrics;
@@ -97,6 +98,7 @@ final class Wiring {
                       Path resume, String configText) {
         Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), listeners);
         t.setConfigText(configText);
+        if (!model.routers().isEmpty()) t.addEvalProbe(new SpecializationProbe()); // spec.* expert-specialization metrics
         if (resume != null) t.loadCheckpoint(resume, configText);
         t.run(folder.checkpointsDir());
     }
