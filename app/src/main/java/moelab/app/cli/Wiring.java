@@ -62,7 +62,7 @@ final class Wiring {
                     + tok.vocabSize() + " ids but the model has " + cfg.model().vocabSize());
         TokenizedCorpus tokens = corpus.tokenize(tok, dc.balance());
         int seq = cfg.train().seqLen(), mb = cfg.train().microBatch(), evalBatches = cfg.train().evalBatches();
-        BatchSource train = new Batcher(tokens, mb, seq, dc.composition(), cfg.train().seed());
+        BatchSource train = new Batcher(tokens, mb, seq, dc.composition(), cfg.train().seed(), dc.trainDomainMask(corpus.domains()));
         int d = corpus.domainCount();
         int perDomain = (evalBatches + d - 1) / d;
         List<Batch> all = ValidationBatches.build(tokens, seq, mb, perDomain * mb);
