@@ -50,6 +50,24 @@ class ExpertLossLayerTest {
         }
     }
 
+    /** The layer's whole expert-loss term against finite differences, through the fused experts' slot outputs, k = E. */
+    @Test
+    void layerTermGradientsMatchFiniteDifferencesWithKEqualToE() {
+        for (boolean detach : new boolean[]{false, true})
+            for (int t : new int[]{1, 5}) {
+                MoeConfig c = new MoeConfig(3, 3, 4, 0, "all", false, 0.0, "probs", 0.0, 0.0, "topk")
+                        .withExpertLosses(new ExpertLossConfig(1.0, "subspace", 1.0, "per_expert", detach, false));
+                Parameters params = new Parameters();
+                MoeFeedForward ffn = new MoeFeedForward("moe.", 0, 5, c, 0.5, 0.5, params, new Random(4), Routers.create(c, 0));
+                Tensor x = Tensor.randn(new Random(6), 1f, t, 5).requiresGrad(true);
+                Map<String, Tensor> p = params.asMap();
+                if (detach) x.requiresGrad(false); // a stop-gradient: x's true derivative is not what backward gives, by design
+                moelab.autograd.GradCheck.check("detach=" + detach + " T=" + t, new moelab.autograd.GradCheck.Tolerance(1e-3, 3e-3, 3e-2),
+                        in -> ffn.forward(in[0], TokenInfo.of(1, t), true).auxLoss(),
+                        x, p.get("moe.router"), p.get("moe.w1"), p.get("moe.w2"), p.get("moe.w3"));
+            }
+    }
+
     @Test
     void detachedInputKeepsTheOrthogonalityGradientInTheExperts() {
         Run attached = auxOnly(noAux(), new ExpertLossConfig(1.0, "subspace", 0, "per_token", false, false));
