@@ -37,6 +37,7 @@ public final class Batcher implements BatchSource {
     private final int microBatch, seqLen;
     private final boolean homogeneous;
     private final long seed;
+    private final boolean[] trainDomains; // null = all
 
     private long epoch;
     private int cursor;            // next micro-batch of the epoch
@@ -49,6 +50,20 @@ public final class Batcher implements BatchSource {
      *         homogeneous, for a micro-batch of sequences)
      */
     public Batcher(TokenizedCorpus corpus, int microBatch, int seqLen, String composition, long seed) {
+        this(corpus, microBatch, seqLen, composition, seed, null);
+    }
+
+    /**
+     * trainDomains[d] = whether domain d's windows are used ({@link DataConfig#trainDomainMask}); null = all.
+     * Left-out domains keep their index (Batch.domains) and draw their offsets as before.
+     */
+    public Batcher(TokenizedCorpus corpus, int microBatch, int seqLen, String composition, long seed, boolean[] trainDomains) {
+        if (trainDomains != null && trainDomains.length != corpus.domainCount())
+            throw new IllegalArgumentException("Batcher: " + trainDomains.length + " domain flags for " + corpus.domainCount() + " domains");
+        boolean anyDomain = trainDomains == null;
+        if (trainDomains != null) for (boolean b : trainDomains) anyDomain |= b;
+        if (!anyDomain) throw new IllegalArgumentException("Batcher: no training domain selected");
+        this.trainDomains = trainDomains == null ? null : trainDomains.clone();
         if (microBatch < 1 || seqLen < 1)
             throw new IllegalArgumentException("Batcher: microBatch " + microBatch + " and seqLen " + seqLen + " must be >= 1");
         moelab.config.ConfigException.oneOf("data.composition", composition, DataConfig.RANDOM, DataConfig.DOMAIN_HOMOGENEOUS);
@@ -59,6 +74,7 @@ public final class Batcher implements BatchSource {
         this.seed = seed;
         long total = 0;
         for (int d = 0; d < corpus.domainCount(); d++) {
+            if (!uses(d)) continue;
             int len = corpus.trainTokens(d).length;
             String name = corpus.domains().get(d);
             if (len < seqLen + 1)
@@ -74,6 +90,16 @@ public final class Batcher implements BatchSource {
         plan(0);
     }
 
+    private boolean uses(int d) { return trainDomains == null || trainDomains[d]; }
+
+    /** The corpus fingerprint, mixed with the domain selection when there is one (old states stay valid). */
+    private long fingerprint() {
+        long h = corpus.fingerprint();
+        if (trainDomains != null)
+            for (int d = 0; d < trainDomains.length; d++) if (trainDomains[d]) h = SplitMix64.derive(h, 0xD0L + d);
+        return h;
+    }
+
     private int maxOffset(int len) { return Math.min(seqLen, len - seqLen) - 1; }
 
     private int windows(int len, int offset) { return (len - 1 - offset) / seqLen; }
@@ -86,8 +112,8 @@ public final class Batcher implements BatchSource {
         long total = 0;
         for (int d = 0; d < nd; d++) {
             int len = corpus.trainTokens(d).length;
-            offset[d] = rng.nextInt(maxOffset(len) + 1);
-            count[d] = windows(len, offset[d]);
+            offset[d] = len < seqLen + 1 ? 0 : rng.nextInt(maxOffset(len) + 1);
+            count[d] = uses(d) ? windows(len, offset[d]) : 0;
             total += count[d];
         }
         if (total > Integer.MAX_VALUE - 8) throw new IllegalStateException("Batcher: " + total + " sequences per epoch is too many");
@@ -167,7 +193,7 @@ public final class Batcher implements BatchSource {
     public byte[] saveState() {
         ByteBuffer b = ByteBuffer.allocate(4 + 4 + 4 + 4 + 1 + 8 + 8 + 8 + 4);
         b.putInt(MAGIC).putInt(VERSION).putInt(seqLen).putInt(microBatch).put((byte) (homogeneous ? 1 : 0))
-                .putLong(seed).putLong(corpus.fingerprint()).putLong(epoch).putInt(cursor);
+                .putLong(seed).putLong(fingerprint()).putLong(epoch).putInt(cursor);
         return b.array();
     }
 
@@ -188,9 +214,9 @@ public final class Batcher implements BatchSource {
         if (mb != microBatch) throw new IllegalArgumentException(what + "saved with micro_batch " + mb + ", this run has " + microBatch);
         if (h != homogeneous) throw new IllegalArgumentException(what + "saved with composition " + name(h) + ", this run has " + name(homogeneous));
         if (sd != seed) throw new IllegalArgumentException(what + "saved with seed " + sd + ", this run has " + seed);
-        if (fp != corpus.fingerprint())
+        if (fp != fingerprint())
             throw new IllegalArgumentException(what + "saved for a different corpus or tokenizer (fingerprint " + Long.toHexString(fp)
-                    + ", this run's " + Long.toHexString(corpus.fingerprint()) + "): data.path, its files, the tokenizer and data.balance must match");
+                    + ", this run's " + Long.toHexString(fingerprint()) + "): data.path, its files, the tokenizer, data.balance and data.domains must match");
         if (e < 0) throw new IllegalArgumentException(what + "epoch " + e + " is negative (corrupt state)");
         plan(e);
         if (c < 0 || c >= batchesInEpoch)

@@ -20,9 +20,11 @@ import moelab.config.ConfigException;
  *                          smallest domain's, so each domain has the same token share
  * @param maxBytesPerDomain read at most this many bytes of training text per domain (0 = all); a
  *                          quick way to run on a slice of a big corpus, applied before tokenizing
+ * @param domains           training batches come only from these domains (empty = all); validation
+ *                          and the domain indices stay those of the whole corpus (fine-tuning on one domain)
  */
 public record DataConfig(String path, String tokenizer, int bpeVocab, long bpeSampleBytes, double valFraction,
-                         String composition, boolean balance, long maxBytesPerDomain) {
+                         String composition, boolean balance, long maxBytesPerDomain, java.util.List<String> domains) {
     public static final String BYTE = "byte", BPE = "bpe";
     public static final String RANDOM = "random", DOMAIN_HOMOGENEOUS = "domain_homogeneous";
 
@@ -35,6 +37,30 @@ public record DataConfig(String path, String tokenizer, int bpeVocab, long bpeSa
         ConfigException.require(valFraction >= 0 && valFraction <= 0.5, "data.val_fraction", "must be in [0, 0.5], got " + valFraction);
         ConfigException.oneOf("data.composition", composition, RANDOM, DOMAIN_HOMOGENEOUS);
         ConfigException.require(maxBytesPerDomain >= 0, "data.max_bytes_per_domain", "must be >= 0 (0 = all), got " + maxBytesPerDomain);
+        domains = domains == null ? java.util.List.of() : java.util.List.copyOf(domains);
+        for (String d : domains)
+            ConfigException.require(!d.isBlank(), "data.domains", "domain names must not be blank, got " + domains);
+    }
+
+    /** All domains train. */
+    public DataConfig(String path, String tokenizer, int bpeVocab, long bpeSampleBytes, double valFraction,
+                      String composition, boolean balance, long maxBytesPerDomain) {
+        this(path, tokenizer, bpeVocab, bpeSampleBytes, valFraction, composition, balance, maxBytesPerDomain, java.util.List.of());
+    }
+
+    /**
+     * Which of the corpus's domains (index order) training batches may come from, or null for all;
+     * a name the corpus lacks is a config error naming data.domains and the corpus's domains.
+     */
+    public boolean[] trainDomainMask(java.util.List<String> corpusDomains) {
+        if (domains.isEmpty()) return null;
+        boolean[] mask = new boolean[corpusDomains.size()];
+        for (String d : domains) {
+            int i = corpusDomains.indexOf(d);
+            if (i < 0) throw new ConfigException("data.domains", "'" + d + "' is not a domain of the corpus; its domains: " + String.join(", ", corpusDomains));
+            mask[i] = true;
+        }
+        return mask;
     }
 
     /** Byte tokenizer, 5% validation, random composition, balanced, everything read; BPE settings 8192 / 2 MB for when tokenizer is switched to bpe. */

@@ -1,6 +1,7 @@
 package moelab.nn;
 
 import moelab.autograd.Autograd;
+import moelab.autograd.BackwardFn;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.kernels.Profile;
@@ -57,7 +58,7 @@ public final class MoeExperts {
         private final ExpertDispatch plan;
         private final int t, d, f, e, k;
         private final float[] xp, a, b, h, y; // packed X [S,d], A, B, H [S,f], Y [S,d]
-        private Tensor slotOutputs;
+        private Tensor slotOutputs, slotOutputsDetached;
 
         private Result(Tensor x, Tensor gates, Tensor w1, Tensor w3, Tensor w2, ExpertDispatch plan, int t, int d, int f, int e, int k) {
             this.x = x; this.gates = gates; this.w1 = w1; this.w3 = w3; this.w2 = w2; this.plan = plan;
@@ -117,18 +118,28 @@ public final class MoeExperts {
          * w2 (not the gates); built on first call, then the same tensor. Its backward reruns the
          * expert backward, so use it only where a loss needs it (e.g. an orthogonality loss).
          */
-        public Tensor slotOutputs() {
-            if (slotOutputs == null) {
-                float[] ys = new float[t * k * d];
-                int[] slotOf = plan.slotOf();
-                for (int p = 0; p < plan.rows(); p++) System.arraycopy(y, p * d, ys, slotOf[p] * d, d);
-                slotOutputs = Autograd.record("moe_experts_y", Tensor.of(ys, t * k, d), gy -> {
-                    float[] dy = new float[plan.rows() * d];
-                    for (int p = 0; p < plan.rows(); p++) System.arraycopy(gy, slotOf[p] * d, dy, p * d, d);
-                    expertBackward(dy);
-                }, x, w1, w3, w2);
-            }
-            return slotOutputs;
+        public Tensor slotOutputs() { return slotOutputs(false); }
+
+        /**
+         * {@link #slotOutputs()}; detachInput = true gives a tensor whose gradient reaches only
+         * w1, w3 and w2, as if x had been detached (no second expert pass: the backward just skips dX).
+         */
+        public Tensor slotOutputs(boolean detachInput) {
+            Tensor cached = detachInput ? slotOutputsDetached : slotOutputs;
+            if (cached != null) return cached;
+            float[] ys = new float[t * k * d];
+            int[] slotOf = plan.slotOf();
+            for (int p = 0; p < plan.rows(); p++) System.arraycopy(y, p * d, ys, slotOf[p] * d, d);
+            BackwardFn back = gy -> {
+                float[] dy = new float[plan.rows() * d];
+                for (int p = 0; p < plan.rows(); p++) System.arraycopy(gy, slotOf[p] * d, dy, p * d, d);
+                expertBackward(dy, !detachInput);
+            };
+            Tensor out = detachInput
+                    ? Autograd.record("moe_experts_y_detached", Tensor.of(ys, t * k, d), back, w1, w3, w2)
+                    : Autograd.record("moe_experts_y", Tensor.of(ys, t * k, d), back, x, w1, w3, w2);
+            if (detachInput) slotOutputsDetached = out; else slotOutputs = out;
+            return out;
         }
 
         // dout [T, d] -> gradients of x, gates, w1, w3, w2 (accumulated)
@@ -147,14 +158,14 @@ public final class MoeExperts {
             float[] dy = new float[s * d]; // dY[p] = gate(slot p) * dout[token p]
             for (int p = 0; p < s; p++) kr.axpy(g[go + slotOf[p]], dout, tokenOf[p] * d, dy, p * d, d);
             Profile.end(Profile.ROUTING);
-            expertBackward(dy);
+            expertBackward(dy, true);
         }
 
-        /** Backward through the experts from dY [S, d] (packed, consumed: reused for dX). */
-        private void expertBackward(float[] dy) {
+        /** Backward through the experts from dY [S, d] (packed, consumed: reused for dX); toX = false skips dX. */
+        private void expertBackward(float[] dy, boolean toX) {
             Kernels kr = Backends.get();
             Profile.begin(Profile.EXPERTS);
-            boolean needX = x.requiresGrad(), need1 = w1.requiresGrad(), need3 = w3.requiresGrad(), need2 = w2.requiresGrad();
+            boolean needX = toX && x.requiresGrad(), need1 = w1.requiresGrad(), need3 = w3.requiresGrad(), need2 = w2.requiresGrad();
             boolean needAB = needX || need1 || need3;
             int maxN = plan.maxCount();
             float[] dh = needAB ? new float[maxN * f] : null, da = needAB ? new float[maxN * f] : null,

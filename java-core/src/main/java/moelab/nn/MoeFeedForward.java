@@ -2,6 +2,7 @@ package moelab.nn;
 
 import moelab.autograd.Parameters;
 import moelab.kernels.Profile;
+import moelab.losses.ExpertLosses;
 import moelab.ops.Activations;
 import moelab.ops.Elementwise;
 import moelab.ops.Indexing;
@@ -33,9 +34,17 @@ public final class MoeFeedForward {
     private final Tensor router, w1, w3, w2;
     private final DenseFeedForward shared;
     private final Router routerImpl;
+    private final ExpertLosses expertLosses;
 
     public MoeFeedForward(String prefix, int layer, int dModel, MoeConfig cfg, double initStd, double outStd,
                           Parameters params, Random rng, Router routerImpl) {
+        this(prefix, layer, dModel, cfg, initStd, outStd, params, rng, routerImpl, new ExpertLosses(cfg.expertLosses()));
+    }
+
+    /** expertLosses: the model's shared orthogonality / variance loss state (one per model, so auto-scale is global). */
+    public MoeFeedForward(String prefix, int layer, int dModel, MoeConfig cfg, double initStd, double outStd,
+                          Parameters params, Random rng, Router routerImpl, ExpertLosses expertLosses) {
+        this.expertLosses = expertLosses;
         this.layer = layer; this.dModel = dModel; this.cfg = cfg;
         this.experts = cfg.experts(); this.topK = cfg.topK(); this.dFf = cfg.dFf();
         this.routerImpl = routerImpl;
@@ -81,7 +90,16 @@ public final class MoeFeedForward {
             y = fused.out();
         }
         if (shared != null) y = Elementwise.add(y, shared.forward(x));
-        return new Output(y, r.auxLoss(), new RoutingRecord(layer, t, experts, topK, r.experts(), kept, probs, tokens.domains()), fused);
+        Tensor aux = r.auxLoss();
+        final MoeExperts.Result f = fused;
+        if (training && expertLosses.active()) { // + beta * L_o - gamma * L_v (L_o needs the fused node's slot outputs)
+            Tensor term = expertLosses.term(layer, () -> f == null ? null : f.slotOutputs(expertLosses.config().detachInput()),
+                    topK, kept, r.probs());
+            if (term != null) aux = aux == null ? term : Elementwise.add(aux, term);
+        }
+        RoutingRecord record = new RoutingRecord(layer, t, experts, topK, r.experts(), kept, probs, tokens.domains());
+        expertLosses.observe(layer, x, () -> f == null ? null : f.slotOutputs(), record);
+        return new Output(y, aux, record, fused);
     }
 
     /**

@@ -1,6 +1,8 @@
 package moelab.nn;
 
 import moelab.autograd.Parameters;
+import moelab.losses.ExpertLossConfig;
+import moelab.losses.ExpertLosses;
 import moelab.ops.Attention;
 import moelab.ops.Elementwise;
 import moelab.ops.Embedding;
@@ -34,6 +36,7 @@ public final class Transformer {
     private final Parameters params = new Parameters();
     private final Tensor tokEmb, finalNorm, lmHead;
     private final List<Block> blocks = new ArrayList<>();
+    private final ExpertLosses expertLosses;
 
     private record Block(Tensor attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo, Tensor ffnNorm,
                          DenseFeedForward dense, MoeFeedForward moe) {}
@@ -47,6 +50,7 @@ public final class Transformer {
         Random rng = new Random(seed);
         int d = cfg.dModel();
         double std = cfg.initStd(), outStd = cfg.initStd() / Math.sqrt(2.0 * cfg.layers()); // scaled residual init
+        expertLosses = new ExpertLosses(cfg.moe() != null ? cfg.moe().expertLosses() : ExpertLossConfig.off());
         tokEmb = params.add("tok_emb", Tensor.randn(rng, (float) std, cfg.vocabSize(), d));
         for (int l = 0; l < cfg.layers(); l++) {
             String p = "layers." + l + ".";
@@ -59,7 +63,7 @@ public final class Transformer {
             DenseFeedForward dense = null;
             MoeFeedForward moe = null;
             if (cfg.isMoeLayer(l))
-                moe = new MoeFeedForward(p + "moe.", l, d, cfg.moe(), std, outStd, params, rng, routerFactory.apply(cfg.moe(), l));
+                moe = new MoeFeedForward(p + "moe.", l, d, cfg.moe(), std, outStd, params, rng, routerFactory.apply(cfg.moe(), l), expertLosses);
             else
                 dense = new DenseFeedForward(p + "ffn.", d, cfg.dFf(), std, outStd, params, rng);
             blocks.add(new Block(attnNorm, wq, wk, wv, wo, ffnNorm, dense, moe));
@@ -70,6 +74,9 @@ public final class Transformer {
 
     public ModelConfig config() { return cfg; }
     public Parameters parameters() { return params; }
+
+    /** The orthogonality / variance loss state shared by the MoE blocks (coefficients, last raw values). */
+    public ExpertLosses expertLosses() { return expertLosses; }
 
     /** The router of every MoE block, in block order. */
     public List<Router> routers() {

@@ -40,6 +40,8 @@ import java.util.zip.CRC32;
  *          u32  data-state length | bytes (BatchSource.saveState: position and data RNG)
  *          u32  router count, then per MoE layer (block order):
  *                 str router name | u32 entries | per entry (keys sorted): str key | u32 n | f32[n]
+ *               (the first router's entries also carry the auto-scaled expert-loss coefficients,
+ *               keys "expert_losses.*", which the trainer strips before Router.loadState)
  * trailer  u32 CRC32 of every byte before it (header and body)
  * str = u32 byte length + UTF-8 bytes.
  * </pre>

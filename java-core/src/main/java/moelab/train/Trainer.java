@@ -256,6 +256,12 @@ public final class Trainer {
                     optimizer.firstMoments().get(i), optimizer.secondMoments().get(i)));
         List<Checkpoint.RouterState> routers = new ArrayList<>();
         for (Router r : model.routers()) routers.add(new Checkpoint.RouterState(r.name(), r.state()));
+        Map<String, float[]> lossState = model.expertLosses().state(); // auto-scaled coefficients ride with the first router
+        if (!lossState.isEmpty() && !routers.isEmpty()) {
+            Map<String, float[]> merged = new LinkedHashMap<>(routers.get(0).state());
+            merged.putAll(lossState);
+            routers.set(0, new Checkpoint.RouterState(routers.get(0).name(), merged));
+        }
         Checkpoint c = new Checkpoint(configText, step, ps, optimizer.stepCount(), moments, train.saveState(), routers);
         Checkpoint.write(file, c);
         lastCheckpointStep = step;
@@ -319,7 +325,7 @@ public final class Trainer {
         byte[] dataBackup = train.saveState();
         int loaded = 0;
         try {
-            for (; loaded < routers.size(); loaded++) routers.get(loaded).loadState(c.routers().get(loaded).state());
+            for (; loaded < routers.size(); loaded++) routers.get(loaded).loadState(withoutExpertLossState(c.routers().get(loaded).state()));
             train.restoreState(c.dataState());
         } catch (RuntimeException e) {
             for (int i = 0; i < loaded; i++) routers.get(i).loadState(routerBackup.get(i));
@@ -338,10 +344,17 @@ public final class Trainer {
             System.arraycopy(m.first(), 0, optimizer.firstMoments().get(i), 0, m.first().length);
             System.arraycopy(m.second(), 0, optimizer.secondMoments().get(i), 0, m.second().length);
         }
+        if (!routers.isEmpty()) model.expertLosses().loadState(c.routers().get(0).state());
         optimizer.setStepCount(c.optimizerStep());
         step = c.step();
         lastCheckpointStep = step;
         lastEvalStep = -1;
+    }
+
+    private static Map<String, float[]> withoutExpertLossState(Map<String, float[]> state) {
+        Map<String, float[]> out = new LinkedHashMap<>(state);
+        out.keySet().removeIf(k -> k.startsWith(moelab.losses.ExpertLosses.STATE_PREFIX));
+        return out;
     }
 
     private static Map<String, float[]> copy(Map<String, float[]> m) {

@@ -1,6 +1,7 @@
 package moelab.app.cli;
 
 import moelab.app.config.RunConfig;
+import moelab.losses.SpecializationProbe;
 import moelab.metrics.RoutingMetricsProbe;
 import moelab.train.EvalProbe;
 
@@ -19,6 +20,8 @@ public final class Probes {
         List<EvalProbe> p = new ArrayList<>();
         if (cfg.model().moe() != null && !domainNames.isEmpty())
             p.add(new RoutingMetricsProbe(domainNames));          // testbed routing metrics (issue 5)
+        if (cfg.model().moe() != null)
+            p.add(new SpecializationProbe());                     // spec.* expert-specialization metrics (issue 7)
         return p;
     }
 }

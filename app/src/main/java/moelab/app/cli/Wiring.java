@@ -62,7 +62,7 @@ final class Wiring {
                     + tok.vocabSize() + " ids but the model has " + cfg.model().vocabSize());
         TokenizedCorpus tokens = corpus.tokenize(tok, dc.balance());
         int seq = cfg.train().seqLen(), mb = cfg.train().microBatch(), evalBatches = cfg.train().evalBatches();
-        BatchSource train = trainSource(cfg, tokens);
+        BatchSource train = trainSource(cfg, tokens, dc.trainDomainMask(corpus.domains()));
         int d = corpus.domainCount();
         int perDomain = (evalBatches + d - 1) / d;
         List<Batch> all = ValidationBatches.build(tokens, seq, mb, perDomain * mb);
@@ -74,13 +74,13 @@ final class Wiring {
      * forward pass is micro_batch/g emulated micro-batches: the composition (random or
      * domain_homogeneous) applies to each group of g sequences, which the pass then joins.
      */
-    static BatchSource trainSource(RunConfig cfg, TokenizedCorpus tokens) {
+    static BatchSource trainSource(RunConfig cfg, TokenizedCorpus tokens, boolean[] domainMask) {
         int seq = cfg.train().seqLen(), mb = cfg.train().microBatch();
         int g = cfg.model().moe() == null ? 0 : cfg.model().moe().balance().groupSequences();
-        if (g <= 0 || g >= mb) return new Batcher(tokens, mb, seq, cfg.data().composition(), cfg.train().seed());
+        if (g <= 0 || g >= mb) return new Batcher(tokens, mb, seq, cfg.data().composition(), cfg.train().seed(), domainMask);
         if (mb % g != 0)
             throw new moelab.config.ConfigException("model.moe.balance.group_sequences", "must divide train.micro_batch = " + mb + ", got " + g);
-        return new moelab.data.ConcatBatches(new Batcher(tokens, g, seq, cfg.data().composition(), cfg.train().seed()), mb / g);
+        return new moelab.data.ConcatBatches(new Batcher(tokens, g, seq, cfg.data().composition(), cfg.train().seed(), domainMask), mb / g);
     }
 
     /** Validation batches are one domain each, domain after domain: take them round-robin so any prefix covers every domain. */
