@@ -72,6 +72,13 @@ public final class Transformer {
     public ModelConfig config() { return cfg; }
     public Parameters parameters() { return params; }
 
+    /** The MoE feed-forward of every MoE block, in block order. */
+    public List<MoeFeedForward> moeLayers() {
+        List<MoeFeedForward> ls = new ArrayList<>();
+        for (Block b : blocks) if (b.moe != null) ls.add(b.moe);
+        return ls;
+    }
+
     /** The router of every MoE block, in block order. */
     public List<Router> routers() {
         List<Router> rs = new ArrayList<>();
