@@ -24,7 +24,7 @@ public final class SimdKernels implements Kernels {
         this.swiglu = new SimdSwiGlu(parallel);
         this.topk = new SimdTopK(parallel);
         this.elementwise = new SimdElementwise(parallel);
-        this.memory = new SimdMemorySimilarity(gemm);
+        this.memory = new SimdMemorySimilarity(parallel);
     }
 
     @Override public String name() { return "simd"; }

@@ -97,6 +97,7 @@ final class Wiring {
                       Path resume, String configText) {
         Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), listeners);
         t.setConfigText(configText);
+        if (cfg.model().moe().mar().probeBatches() > 0) t.addEvalProbe(new moelab.routing.mar.MarProbe(cfg.model().moe().mar().probeBatches(), 256));
         if (resume != null) t.loadCheckpoint(resume, configText);
         t.run(folder.checkpointsDir());
     }

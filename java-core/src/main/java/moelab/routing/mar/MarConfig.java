@@ -17,9 +17,11 @@ import java.util.List;
  * @param eviction       which entry a full buffer drops: fifo (the oldest) | random (seeded, uniform)
  * @param detachMatch    stop the gradient through the match term (x gets none from cos(x, p))
  * @param evalWithMemory diagnostic: evaluation also adds the (frozen) memory term; never pushes
+ * @param probeBatches   validation batches the MAR diagnostics ({@link MarProbe}) run on at every
+ *                       evaluation, with or without MAR (pseudo-balance needs the baselines too); 0 = off
  */
 public record MarConfig(boolean enabled, double alpha, int bufferSize, String entry, String push, String eviction,
-                        boolean detachMatch, boolean evalWithMemory) {
+                        boolean detachMatch, boolean evalWithMemory, int probeBatches) {
     public static final List<String> ENTRIES = List.of("token", "step_mean");
     public static final List<String> PUSHES = List.of("all", "top1");
     public static final List<String> EVICTIONS = List.of("fifo", "random");
@@ -33,6 +35,13 @@ public record MarConfig(boolean enabled, double alpha, int bufferSize, String en
                 "'" + push + "' is not allowed; allowed values: " + String.join(", ", PUSHES));
         ConfigException.require(eviction != null && EVICTIONS.contains(eviction), "model.moe.mar.eviction",
                 "'" + eviction + "' is not allowed; allowed values: " + String.join(", ", EVICTIONS));
+        ConfigException.require(probeBatches >= 0, "model.moe.mar.probe_batches", "must be >= 0 (0 = off), got " + probeBatches);
+    }
+
+    /** All options, diagnostics on the first validation batch. */
+    public MarConfig(boolean enabled, double alpha, int bufferSize, String entry, String push, String eviction,
+                     boolean detachMatch, boolean evalWithMemory) {
+        this(enabled, alpha, bufferSize, entry, push, eviction, detachMatch, evalWithMemory, 1);
     }
 
     /** The spec's defaults with the given switch, alpha and N. */
