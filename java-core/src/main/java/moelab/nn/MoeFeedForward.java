@@ -33,7 +33,7 @@ public final class MoeFeedForward {
     private final MoeConfig cfg;
     private final Tensor router, w1, w3, w2;
     private final DenseFeedForward shared;
-    private final Router routerImpl;
+    private Router routerImpl;
     private final ExpertLosses expertLosses;
 
     public MoeFeedForward(String prefix, int layer, int dModel, MoeConfig cfg, double initStd, double outStd,
@@ -64,6 +64,16 @@ public final class MoeFeedForward {
     public record Output(Tensor y, Tensor auxLoss, RoutingRecord routing, MoeExperts.Result experts) {}
 
     public Router router() { return routerImpl; }
+
+    /**
+     * Installs another router and returns the one it replaces: for probes that route differently
+     * for a moment (e.g. masking experts) and must put the original back.
+     */
+    public Router swapRouter(Router r) {
+        Router old = routerImpl;
+        routerImpl = java.util.Objects.requireNonNull(r, "router");
+        return old;
+    }
     public int layer() { return layer; }
 
     // x [T, d] -> y [T, d]

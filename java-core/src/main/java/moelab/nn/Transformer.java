@@ -9,6 +9,7 @@ import moelab.ops.Embedding;
 import moelab.ops.MatMul;
 import moelab.ops.RmsNorm;
 import moelab.routing.Router;
+import moelab.routing.mar.MarRouter;
 import moelab.routing.Routers;
 import moelab.routing.RoutingRecord;
 import moelab.routing.TokenInfo;
@@ -42,7 +43,7 @@ public final class Transformer {
                          DenseFeedForward dense, MoeFeedForward moe) {}
 
     /** Model with the routers named by the config. */
-    public Transformer(ModelConfig cfg, long seed) { this(cfg, seed, (moe, layer) -> Routers.create(moe, layer)); }
+    public Transformer(ModelConfig cfg, long seed) { this(cfg, seed, (moe, layer) -> MarRouter.wrapIfEnabled(moe, layer, Routers.create(moe, layer))); }
 
     /** Model with custom routers: routerFactory(moeConfig, layerIndex). */
     public Transformer(ModelConfig cfg, long seed, BiFunction<MoeConfig, Integer, Router> routerFactory) {
@@ -77,6 +78,13 @@ public final class Transformer {
 
     /** The orthogonality / variance loss state shared by the MoE blocks (coefficients, last raw values). */
     public ExpertLosses expertLosses() { return expertLosses; }
+
+    /** The MoE feed-forward of every MoE block, in block order. */
+    public List<MoeFeedForward> moeLayers() {
+        List<MoeFeedForward> ls = new ArrayList<>();
+        for (Block b : blocks) if (b.moe != null) ls.add(b.moe);
+        return ls;
+    }
 
     /** The router of every MoE block, in block order. */
     public List<Router> routers() {

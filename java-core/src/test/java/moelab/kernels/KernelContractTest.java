@@ -528,4 +528,112 @@ public abstract class KernelContractTest {
         assertEquals(Float.floatToRawIntBits(k.sum(a.a, 0, n)), Float.floatToRawIntBits(k.sum(a.a, 0, n)), "sum twice");
         assertEquals(Float.floatToRawIntBits(k.dot(a.a, 0, b.a, 0, n)), Float.floatToRawIntBits(k.dot(a.a, 0, b.a, 0, n)), "dot twice");
     }
+
+    // ------------------------------------------------------------------ memory similarity (MAR)
+
+    /** Tokens, widths, experts and active patterns for the memory-similarity kernels. */
+    private static final int[] SIM_TOKENS = {0, 1, 3, 17, 131};
+    private static final int[] SIM_D = {1, 7, 8, 9, 31, 100};
+    private static final int[] SIM_E = {1, 3, 8, 13};
+
+    /** Active pattern: 0 all, 1 every other, 2 none. */
+    private static boolean[] simActive(int experts, int pattern) {
+        boolean[] a = new boolean[experts];
+        for (int i = 0; i < experts; i++) a[i] = pattern == 0 || (pattern == 1 && i % 2 == 0);
+        return a;
+    }
+
+    /** Rows of x: normal, with every 5th row zero and every 7th tiny (its norm product falls under eps). */
+    private static Buf simX(int tokens, int d, int off) {
+        Random r = rnd(tokens, d, off, 11);
+        return Buf.of(off, tokens * d, i -> {
+            int t = i / d;
+            if (t % 5 == 4) return 0f;
+            return t % 7 == 6 ? normal(r, 1e-5) : normal(r, 1.5);
+        });
+    }
+
+    /** Preference vectors: expert 1 is a zero vector (active or not), expert 2 NaN-free but large. */
+    private static float[] simP(int experts, int d) {
+        Random r = rnd(experts, d, 12);
+        float[] p = new float[experts * d];
+        for (int i = 0; i < experts * d; i++) {
+            int e = i / d;
+            p[i] = e == 1 ? 0f : e == 2 ? normal(r, 40) : normal(r, 0.7);
+        }
+        return p;
+    }
+
+    private static float simNorm(float[] v, int off, int d) {
+        double s = 0;
+        for (int j = 0; j < d; j++) s += (double) v[off + j] * v[off + j];
+        return (float) Math.sqrt(s);
+    }
+
+    @Test
+    void memorySimilarityMatchesReference() {
+        Kernels k = candidate();
+        for (int tokens : SIM_TOKENS) for (int d : SIM_D) for (int experts : SIM_E) for (int pattern = 0; pattern < 3; pattern++) {
+            String what = "memorySimilarity [T=" + tokens + ", d=" + d + ", E=" + experts + ", active pattern " + pattern + "]";
+            boolean[] active = simActive(experts, pattern);
+            Buf x = simX(tokens, d, 3);
+            float[] p = simP(experts, d);
+            Buf exp = new Buf(2, tokens * experts), act = new Buf(2, tokens * experts);
+            REF.memorySimilarity(x.a, x.off, p, active, exp.a, exp.off, tokens, experts, d);
+            k.memorySimilarity(x.a, x.off, p, active, act.a, act.off, tokens, experts, d);
+            double[] tol = new double[tokens * experts];
+            for (int t = 0; t < tokens; t++) {
+                float xn = simNorm(x.a, x.off + t * d, d);
+                for (int i = 0; i < experts; i++) {
+                    double abs = 0;
+                    for (int j = 0; j < d; j++) abs += Math.abs(x.a[x.off + t * d + j] * p[i * d + j]);
+                    double denom = Math.max(xn * simNorm(p, i * d, d), Kernels.COSINE_EPS);
+                    // the dot (d terms) and both norms (d terms each) may be summed in any order
+                    tol[t * experts + i] = (3.0 * d + 10) * U * (abs / denom + Math.abs(exp.get(t * experts + i)));
+                }
+            }
+            assertClose(what, exp, act, tol);
+            for (int t = 0; t < tokens; t++)
+                for (int i = 0; i < experts; i++)
+                    if (!active[i] && act.get(t * experts + i) != 0f) fail(what + ": inactive expert " + i + " scored " + act.get(t * experts + i));
+        }
+    }
+
+    @Test
+    void memorySimilarityBackwardAccumulatesLikeReference() {
+        Kernels k = candidate();
+        for (int tokens : SIM_TOKENS) for (int d : SIM_D) for (int experts : SIM_E) for (int pattern = 0; pattern < 3; pattern++) {
+            String what = "memorySimilarityBackward [T=" + tokens + ", d=" + d + ", E=" + experts + ", active pattern " + pattern + "]";
+            boolean[] active = simActive(experts, pattern);
+            Buf x = simX(tokens, d, 1);
+            float[] p = simP(experts, d);
+            Buf m = new Buf(2, tokens * experts);
+            REF.memorySimilarity(x.a, x.off, p, active, m.a, m.off, tokens, experts, d);
+            Random r = rnd(tokens, d, experts, pattern, 13);
+            Buf dm = Buf.of(5, tokens * experts, i -> normal(r, 1));
+            Buf dx0 = Buf.of(4, tokens * d, i -> normal(r, 0.5));
+            Buf exp = dx0.copy(), act = dx0.copy();
+            REF.memorySimilarityBackward(x.a, x.off, p, active, m.a, m.off, dm.a, dm.off, exp.a, exp.off, tokens, experts, d);
+            k.memorySimilarityBackward(x.a, x.off, p, active, m.a, m.off, dm.a, dm.off, act.a, act.off, tokens, experts, d);
+            double[] tol = new double[tokens * d];
+            for (int t = 0; t < tokens; t++) {
+                float xn = simNorm(x.a, x.off + t * d, d);
+                double xCoef = 0;
+                double[] g = new double[experts];
+                for (int i = 0; i < experts; i++) {
+                    if (!active[i]) continue;
+                    double prod = (double) xn * simNorm(p, i * d, d);
+                    g[i] = Math.abs(dm.get(t * experts + i)) / Math.max(prod, Kernels.COSINE_EPS);
+                    if (prod >= Kernels.COSINE_EPS) xCoef += Math.abs(dm.get(t * experts + i) * m.get(t * experts + i)) / ((double) xn * xn);
+                }
+                for (int j = 0; j < d; j++) {
+                    double scale = Math.abs(dx0.get(t * d + j)) + xCoef * Math.abs(x.a[x.off + t * d + j]);
+                    for (int i = 0; i < experts; i++) scale += g[i] * Math.abs(p[i * d + j]);
+                    // E products plus the x term, each carrying norms of d terms
+                    tol[t * d + j] = (3.0 * d + experts + 10) * U * scale;
+                }
+            }
+            assertClose(what, exp, act, tol);
+        }
+    }
 }

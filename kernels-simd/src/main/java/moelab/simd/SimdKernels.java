@@ -14,6 +14,7 @@ public final class SimdKernels implements Kernels {
     private final SimdSwiGlu swiglu;
     private final SimdTopK topk;
     private final SimdElementwise elementwise;
+    private final SimdMemorySimilarity memory;
 
     public SimdKernels(int threads) {
         this.parallel = new Parallel(threads);
@@ -23,6 +24,7 @@ public final class SimdKernels implements Kernels {
         this.swiglu = new SimdSwiGlu(parallel);
         this.topk = new SimdTopK(parallel);
         this.elementwise = new SimdElementwise(parallel);
+        this.memory = new SimdMemorySimilarity(parallel);
     }
 
     @Override public String name() { return "simd"; }
@@ -58,14 +60,14 @@ public final class SimdKernels implements Kernels {
     @Override public float sum(float[] x, int xOff, int n) { return elementwise.sum(x, xOff, n); }
     @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return elementwise.dot(a, aOff, b, bOff, n); }
 
-    // TODO(issue 6): SIMD memory similarity; the scalar reference until then.
-    private final moelab.kernels.ScalarKernels reference = new moelab.kernels.ScalarKernels();
+    // x [T, d], p [E, d], active [E] -> m [T, E]
     @Override public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
                                            int tokens, int experts, int d) {
-        reference.memorySimilarity(x, xOff, p, active, m, mOff, tokens, experts, d);
+        memory.forward(x, xOff, p, active, m, mOff, tokens, experts, d);
     }
+    // x, dx [T, d], p [E, d], m, dm [T, E]
     @Override public void memorySimilarityBackward(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
                                                    float[] dm, int dmOff, float[] dx, int dxOff, int tokens, int experts, int d) {
-        reference.memorySimilarityBackward(x, xOff, p, active, m, mOff, dm, dmOff, dx, dxOff, tokens, experts, d);
+        memory.backward(x, xOff, p, active, m, mOff, dm, dmOff, dx, dxOff, tokens, experts, d);
     }
 }

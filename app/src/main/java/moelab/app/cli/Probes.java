@@ -3,6 +3,7 @@ package moelab.app.cli;
 import moelab.app.config.RunConfig;
 import moelab.losses.SpecializationProbe;
 import moelab.metrics.RoutingMetricsProbe;
+import moelab.routing.mar.MarProbe;
 import moelab.train.EvalProbe;
 
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ public final class Probes {
             p.add(new RoutingMetricsProbe(domainNames));          // testbed routing metrics (issue 5)
         if (cfg.model().moe() != null)
             p.add(new SpecializationProbe());                     // spec.* expert-specialization metrics (issue 7)
+        if (cfg.model().moe() != null && cfg.model().moe().mar().probeBatches() > 0)   // mar.* pseudo-balance diagnostics (issue 6)
+            p.add(new MarProbe(cfg.model().moe().mar().probeBatches(), 256));
         return p;
     }
 }

@@ -2,19 +2,56 @@ package moelab.routing.mar;
 
 import moelab.config.ConfigException;
 
+import java.util.List;
+
 /**
- * Memory-Aware Routing settings (YAML section {@code model.moe.mar}).
+ * Memory-Aware Routing settings (YAML section {@code model.moe.mar}). The defaults follow the
+ * spec's recommended resolutions (shared/research/mar.md §5).
  *
- * @param enabled    add alpha * cos(x, expert memory mean) to the router logits in training
- * @param alpha      fusion weight of the memory match term
- * @param bufferSize N, token vectors each expert remembers (FIFO)
+ * @param enabled        add alpha * cos(x, expert memory mean) to the router logits in training
+ * @param alpha          fusion weight of the memory match term
+ * @param bufferSize     N, entries each expert remembers
+ * @param entry          what one buffer entry is: token (one routed token vector) | step_mean (the mean
+ *                       of the vectors routed to the expert in one micro-batch)
+ * @param push           which routes write to the memories: all (every selected expert) | top1
+ * @param eviction       which entry a full buffer drops: fifo (the oldest) | random (seeded, uniform)
+ * @param detachMatch    stop the gradient through the match term (x gets none from cos(x, p))
+ * @param evalWithMemory diagnostic: evaluation also adds the (frozen) memory term; never pushes
+ * @param probeBatches   validation batches the MAR diagnostics ({@link MarProbe}) run on at every
+ *                       evaluation, with or without MAR (pseudo-balance needs the baselines too); 0 = off
  */
-public record MarConfig(boolean enabled, double alpha, int bufferSize) {
+public record MarConfig(boolean enabled, double alpha, int bufferSize, String entry, String push, String eviction,
+                        boolean detachMatch, boolean evalWithMemory, int probeBatches) {
+    public static final List<String> ENTRIES = List.of("token", "step_mean");
+    public static final List<String> PUSHES = List.of("all", "top1");
+    public static final List<String> EVICTIONS = List.of("fifo", "random");
+
     public MarConfig {
-        ConfigException.require(alpha >= 0, "model.moe.mar.alpha", "must be >= 0, got " + alpha);
+        ConfigException.require(alpha >= 0 && Double.isFinite(alpha), "model.moe.mar.alpha", "must be a finite number >= 0, got " + alpha);
         ConfigException.require(bufferSize >= 1, "model.moe.mar.buffer_size", "must be >= 1, got " + bufferSize);
+        ConfigException.require(entry != null && ENTRIES.contains(entry), "model.moe.mar.entry",
+                "'" + entry + "' is not allowed; allowed values: " + String.join(", ", ENTRIES));
+        ConfigException.require(push != null && PUSHES.contains(push), "model.moe.mar.push",
+                "'" + push + "' is not allowed; allowed values: " + String.join(", ", PUSHES));
+        ConfigException.require(eviction != null && EVICTIONS.contains(eviction), "model.moe.mar.eviction",
+                "'" + eviction + "' is not allowed; allowed values: " + String.join(", ", EVICTIONS));
+        ConfigException.require(probeBatches >= 0, "model.moe.mar.probe_batches", "must be >= 0 (0 = off), got " + probeBatches);
+    }
+
+    /** All options, diagnostics on the first validation batch. */
+    public MarConfig(boolean enabled, double alpha, int bufferSize, String entry, String push, String eviction,
+                     boolean detachMatch, boolean evalWithMemory) {
+        this(enabled, alpha, bufferSize, entry, push, eviction, detachMatch, evalWithMemory, 1);
+    }
+
+    /** The spec's defaults with the given switch, alpha and N. */
+    public MarConfig(boolean enabled, double alpha, int bufferSize) {
+        this(enabled, alpha, bufferSize, "token", "all", "fifo", false, false);
     }
 
     /** MAR off (alpha 0.5, N 128 when switched on). */
     public static MarConfig off() { return new MarConfig(false, 0.5, 128); }
+
+    /** MAR on with the spec's defaults (alpha 0.5, N 128, token entries, all k, FIFO). */
+    public static MarConfig on() { return new MarConfig(true, 0.5, 128); }
 }
