@@ -17,9 +17,15 @@
 
 #define MR 6
 #define NR 16
+#ifndef MC
 #define MC 144   /* A block 144 x 256 floats = 144 KB: stays in L2 */
+#endif
+#ifndef KC
 #define KC 256   /* one B micro-panel 256 x 16 floats = 16 KB: stays in L1 */
+#endif
+#ifndef NC
 #define NC 3072  /* B panel 256 x 3072 floats = 3 MB: L3 */
+#endif
 
 /* Per-thread packing buffers, grown on demand and kept: no allocation per call in steady state. */
 static __thread float *pack_a_buf, *pack_b_buf;
