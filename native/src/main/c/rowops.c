@@ -120,25 +120,43 @@ void moelab_softmax_backward_rows(const float *y, const float *dy, float *dx, in
  * ties stay with the lower column, as in the reference's repeated argmax. No arithmetic: values
  * are copied bit for bit.
  */
+
+/* Inserts (v, c) into the sorted best list vr/ir holding *filled of at most k entries. */
+static inline void topk_insert(float v, int c, int k, int *filled, int *ir, float *vr) {
+    if (*filled == k && !(v > vr[k - 1])) return;
+    int pos = *filled < k ? *filled : k - 1;            /* drop the last one when full */
+    while (pos > 0 && v > vr[pos - 1]) {
+        vr[pos] = vr[pos - 1];
+        ir[pos] = ir[pos - 1];
+        pos--;
+    }
+    vr[pos] = v;
+    ir[pos] = c;
+    if (*filled < k) (*filled)++;
+}
+
+/* x [rows, cols] -> idx, val [rows, k] */
 void moelab_topk_rows(const float *x, int rows, int cols, int k, int *idx, float *val) {
     if (k <= 0) return;
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t) r * cols;
         int *ir = idx + (size_t) r * k;
         float *vr = val + (size_t) r * k;
-        int filled = 0;
-        for (int c = 0; c < cols; c++) {
-            float v = xr[c];
-            if (filled == k && !(v > vr[k - 1])) continue;
-            int pos = filled < k ? filled : k - 1;          /* drop the last one when full */
-            while (pos > 0 && v > vr[pos - 1]) {
-                vr[pos] = vr[pos - 1];
-                ir[pos] = ir[pos - 1];
-                pos--;
+        int filled = 0, c = 0;
+        while (c < cols) {
+            /* once the list is full, a block of 8 where nothing beats the k-th best is skipped
+               with one vector compare (the same strict > as the insertion) */
+            if (filled == k && c + 8 <= cols) {
+                __m256 kth = _mm256_set1_ps(vr[k - 1]);
+                if (!_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(xr + c), kth, _CMP_GT_OQ))) {
+                    c += 8;
+                    continue;
+                }
+                for (int end = c + 8; c < end; c++) topk_insert(xr[c], c, k, &filled, ir, vr);
+                continue;
             }
-            vr[pos] = v;
-            ir[pos] = c;
-            if (filled < k) filled++;
+            topk_insert(xr[c], c, k, &filled, ir, vr);
+            c++;
         }
     }
 }
@@ -163,26 +181,35 @@ void moelab_swiglu_forward(const float *a, const float *b, float *h, int n) {
     }
 }
 
-/* da += dh * b * s * (1 + a (1 - s)), db += dh * a * s; for one block (mask: valid lanes) */
-static inline void swiglu_backward8(const float *a, const float *b, const float *dh, float *da, float *db, __m256i mask) {
-    __m256 av = _mm256_maskload_ps(a, mask), g = _mm256_maskload_ps(dh, mask);
-    __m256 s = sigmoid256(av), one = _mm256_set1_ps(1.0f);
-    if (da) {
-        __m256 dsilu = _mm256_mul_ps(s, _mm256_fmadd_ps(av, _mm256_sub_ps(one, s), one));
-        __m256 gb = _mm256_mul_ps(g, _mm256_maskload_ps(b, mask));
-        _mm256_maskstore_ps(da, mask, _mm256_fmadd_ps(gb, dsilu, _mm256_maskload_ps(da, mask)));
-    }
-    if (db) _mm256_maskstore_ps(db, mask, _mm256_fmadd_ps(g, _mm256_mul_ps(av, s), _mm256_maskload_ps(db, mask)));
+/* da += dh * b * s * (1 + a (1 - s)), db += dh * a * s, for a, dh, b (values of one block) */
+static inline __m256 dsilu_term(__m256 av, __m256 s) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_mul_ps(s, _mm256_fmadd_ps(av, _mm256_sub_ps(one, s), one));
 }
 
 /* a, b, dh, da, db [n] */
 void moelab_swiglu_backward(const float *a, const float *b, const float *dh, float *da, float *db, int n) {
     if (!da && !db) return;
     int full = n & ~7, rem = n - full;
-    __m256i all = _mm256_set1_epi32(-1);
-    for (int i = 0; i < full; i += 8)
-        swiglu_backward8(a + i, b + i, dh + i, da ? da + i : NULL, db ? db + i : NULL, all);
-    if (rem) swiglu_backward8(a + full, b + full, dh + full, da ? da + full : NULL, db ? db + full : NULL, tail_mask(rem));
+    /* full blocks: plain loads and stores (masked stores are slow on some CPUs) */
+    for (int i = 0; i < full; i += 8) {
+        __m256 av = _mm256_loadu_ps(a + i), g = _mm256_loadu_ps(dh + i), s = sigmoid256(av);
+        if (da) {
+            __m256 gb = _mm256_mul_ps(g, _mm256_loadu_ps(b + i));
+            _mm256_storeu_ps(da + i, _mm256_fmadd_ps(gb, dsilu_term(av, s), _mm256_loadu_ps(da + i)));
+        }
+        if (db) _mm256_storeu_ps(db + i, _mm256_fmadd_ps(g, _mm256_mul_ps(av, s), _mm256_loadu_ps(db + i)));
+    }
+    /* the tail: the same arithmetic through masked loads and stores */
+    if (rem) {
+        __m256i mask = tail_mask(rem);
+        __m256 av = _mm256_maskload_ps(a + full, mask), g = _mm256_maskload_ps(dh + full, mask), s = sigmoid256(av);
+        if (da) {
+            __m256 gb = _mm256_mul_ps(g, _mm256_maskload_ps(b + full, mask));
+            _mm256_maskstore_ps(da + full, mask, _mm256_fmadd_ps(gb, dsilu_term(av, s), _mm256_maskload_ps(da + full, mask)));
+        }
+        if (db) _mm256_maskstore_ps(db + full, mask, _mm256_fmadd_ps(g, _mm256_mul_ps(av, s), _mm256_maskload_ps(db + full, mask)));
+    }
 }
 
 /* ------------------------------------------------------------------ memory similarity */
