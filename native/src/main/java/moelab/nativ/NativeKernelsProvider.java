@@ -1,0 +1,24 @@
+package moelab.nativ;
+
+import moelab.kernels.Kernels;
+import moelab.kernels.KernelsProvider;
+
+/**
+ * Registers the native C back end ("native"). Below simd in priority: it is chosen by name
+ * (moelab.kernels / MOELAB_KERNELS), never silently. Unavailable, with the reason, when
+ * libmoelab.so was not built (no gcc), the CPU lacks AVX2/FMA, or the SIMD back end it delegates
+ * to cannot run.
+ */
+public final class NativeKernelsProvider implements KernelsProvider {
+    @Override public String name() { return "native"; }
+    @Override public int priority() { return 5; }
+    @Override public boolean isAvailable() { return unavailableReason() == null; }
+
+    @Override public String unavailableReason() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty())
+            return "it delegates to the SIMD kernels: start the JVM with --add-modules jdk.incubator.vector";
+        return NativeLibrary.moelab().unavailableReason();
+    }
+
+    @Override public Kernels create(int threads) { return new NativeKernels(threads); }
+}

@@ -1,0 +1,110 @@
+package moelab.nativ;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * Finds and loads shared libraries for the FFM bindings, once per JVM: libmoelab.so (built by the
+ * Maven build from native/src/main/c, carried in the jar and extracted to a temp file) and the
+ * system's OpenBLAS. A library that cannot load leaves a reason instead of an exception, so the
+ * back ends can report themselves unavailable.
+ */
+public final class NativeLibrary {
+    private NativeLibrary() {}
+
+    static final String RESOURCE = "/native/linux-x86_64/libmoelab.so";
+    /** Interface version the bindings were written for (moelab_version() in the header). */
+    static final int VERSION = 1;
+
+    /** A loaded library or the reason it is not there. */
+    record Loaded(SymbolLookup lookup, Path path, String unavailableReason) {
+        boolean ok() { return lookup != null; }
+    }
+
+    private static final class MoelabHolder { static final Loaded LOADED = loadMoelab(); }
+    private static final class OpenBlasHolder { static final Loaded LOADED = loadOpenBlas(); }
+
+    static Loaded moelab() { return MoelabHolder.LOADED; }
+    static Loaded openBlas() { return OpenBlasHolder.LOADED; }
+
+    private static Loaded loadMoelab() {
+        String platform = platformProblem();
+        if (platform != null) return new Loaded(null, null, platform);
+        String cpu = cpuProblem();
+        if (cpu != null) return new Loaded(null, null, cpu);
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(RESOURCE)) {
+            if (in == null)
+                return new Loaded(null, null, "libmoelab.so is not in the jar (" + RESOURCE
+                        + "): it was built without gcc; install gcc and rebuild the 'native' module");
+            Path tmp = Files.createTempFile("libmoelab", ".so");
+            tmp.toFile().deleteOnExit();
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            SymbolLookup lookup = SymbolLookup.libraryLookup(tmp, Arena.global());
+            return new Loaded(lookup, tmp, null);
+        } catch (IOException | RuntimeException e) {
+            return new Loaded(null, null, "cannot load libmoelab.so: " + e);
+        }
+    }
+
+    /** Where Debian's OpenBLAS lives (the pthread build first); MOELAB_OPENBLAS / moelab.openblas names another file. */
+    static List<Path> openBlasCandidates() {
+        String own = System.getProperty("moelab.openblas", System.getenv("MOELAB_OPENBLAS"));
+        if (own != null && !own.isBlank()) return List.of(Path.of(own.trim()));
+        return List.of(Path.of("/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0"),
+                Path.of("/usr/lib/x86_64-linux-gnu/libopenblas.so.0"),
+                Path.of("/usr/lib64/libopenblas.so.0"),
+                Path.of("/usr/lib/libopenblas.so.0"));
+    }
+
+    private static Loaded loadOpenBlas() {
+        String platform = platformProblem();
+        if (platform != null) return new Loaded(null, null, platform);
+        StringBuilder tried = new StringBuilder();
+        for (Path p : openBlasCandidates()) {
+            if (!Files.isReadable(p)) {
+                tried.append(' ').append(p).append(" (missing)");
+                continue;
+            }
+            try {
+                SymbolLookup lookup = SymbolLookup.libraryLookup(p, Arena.global());
+                if (lookup.find("cblas_sgemm").isEmpty() || lookup.find("openblas_set_num_threads").isEmpty()) {
+                    tried.append(' ').append(p).append(" (no cblas_sgemm / openblas_set_num_threads)");
+                    continue;
+                }
+                return new Loaded(lookup, p, null);
+            } catch (RuntimeException e) {
+                tried.append(' ').append(p).append(" (").append(e.getMessage()).append(')');
+            }
+        }
+        return new Loaded(null, null, "no OpenBLAS library found; tried" + tried
+                + ". Install it (Debian: apt-get install libopenblas0-pthread) or set MOELAB_OPENBLAS to libopenblas.so.0");
+    }
+
+    private static String platformProblem() {
+        String os = System.getProperty("os.name", ""), arch = System.getProperty("os.arch", "");
+        if (!os.toLowerCase().startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64")))
+            return "native kernels are built for Linux x86-64 only (this is " + os + " " + arch + ")";
+        return null;
+    }
+
+    /** The library is compiled with -mavx2 -mfma: loading it on a CPU without them would crash, so check first. */
+    private static String cpuProblem() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (!line.startsWith("flags")) continue;
+                String flags = " " + line.substring(line.indexOf(':') + 1) + " ";
+                if (flags.contains(" avx2 ") && flags.contains(" fma ")) return null;
+                return "this CPU lacks AVX2 or FMA, which libmoelab.so is compiled for";
+            }
+            return "no CPU flags in /proc/cpuinfo: cannot check for AVX2/FMA";
+        } catch (IOException e) {
+            return "cannot read /proc/cpuinfo to check for AVX2/FMA: " + e.getMessage();
+        }
+    }
+}
