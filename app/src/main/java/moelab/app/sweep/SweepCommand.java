@@ -30,7 +30,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "FILE", description = "sweep file (YAML)")
     Path file;
 
-    @Option(names = "--named", paramLabel = "NAME", description = "a bundled sweep: testbed, smoke")
+    @Option(names = "--named", paramLabel = "NAME", description = "a bundled sweep: testbed, mar, orthvar, smoke")
     String named;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/sweeps",
@@ -49,7 +49,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     /** Bundled sweep files, loadable with --named. */
-    public static final List<String> NAMED = List.of("testbed", "smoke");
+    public static final List<String> NAMED = List.of("testbed", "mar", "orthvar", "smoke");
 
     @Override
     public Integer call() {

@@ -43,7 +43,7 @@ class OrthvarSweepTest {
     void everyRunIsAValidConfigAndInitFromNamesAnEarlierGroup() throws Exception {
         ObjectNode s = sweep();
         assertEquals("orthvar", s.get("name").asText());
-        assertTrue(s.get("seeds").isArray() && s.get("seeds").size() >= 3);
+        assertTrue(s.get("seeds").isArray() && s.get("seeds").size() >= 2);
         ObjectNode set = (ObjectNode) s.get("set");
         Set<String> labels = new HashSet<>();
         int runs = 0, fineTunes = 0;
