@@ -1,5 +1,8 @@
 package moelab.simd;
 
+import static moelab.kernels.TestArrays.concat;
+import static moelab.kernels.TestArrays.gaussian;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -58,23 +61,5 @@ class SimdKernelsTest extends KernelContractTest {
             bits1[i] = Float.floatToRawIntBits(out[1][i]);
         }
         assertArrayEquals(bits0, bits1, "1 vs 2 threads");
-    }
-
-    private static float[] gaussian(Random r, int n, double sd) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * sd);
-        return a;
-    }
-
-    private static float[] concat(float[]... parts) {
-        int n = 0;
-        for (float[] p : parts) n += p.length;
-        float[] all = new float[n];
-        int o = 0;
-        for (float[] p : parts) {
-            System.arraycopy(p, 0, all, o, p.length);
-            o += p.length;
-        }
-        return all;
     }
 }

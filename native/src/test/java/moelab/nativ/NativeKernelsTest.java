@@ -1,5 +1,8 @@
 package moelab.nativ;
 
+import static moelab.kernels.TestArrays.concat;
+import static moelab.kernels.TestArrays.gaussian;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -130,23 +133,5 @@ class NativeKernelsTest extends KernelContractTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> k.memorySimilarity(new float[8], 0, new float[8], new boolean[1], new float[4], 0, 2, 2, 4));
         assertTrue(e.getMessage().contains("active has 1 entries"), e.getMessage());
-    }
-
-    private static float[] gaussian(Random r, int n, double sd) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * sd);
-        return a;
-    }
-
-    private static float[] concat(float[]... parts) {
-        int n = 0;
-        for (float[] q : parts) n += q.length;
-        float[] all = new float[n];
-        int o = 0;
-        for (float[] q : parts) {
-            System.arraycopy(q, 0, all, o, q.length);
-            o += q.length;
-        }
-        return all;
     }
 }
