@@ -60,6 +60,7 @@ public abstract class GemmContractTest {
         check(rng, transA, transB, 1000, 20, 300, -1f, 1f, 5, 2);   // tall and thin
         check(rng, transA, transB, 13, 2000, 600, 1f, 0f, 0, 1);    // short and wide
         check(rng, transA, transB, 7, 4200, 40, 1.5f, 1f, 2, 0);    // more columns than one n block
+        check(rng, transA, transB, 1031, 37, 1100, 1f, 0.5f, 1, 3); // more rows than one m block, three k blocks
     }
 
     @Test

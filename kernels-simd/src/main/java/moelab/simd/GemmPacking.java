@@ -16,6 +16,8 @@ final class GemmPacking {
     /** MR floats: one A micro-panel step. */
     private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
     private static final int MR = SimdGemm.MR, NR = SimdGemm.NR;
+    /** k steps per chunk when packing a transposed B (see {@link #packB}). */
+    private static final int P_CHUNK = 64;
 
     private GemmPacking() {}
 
@@ -90,17 +92,22 @@ final class GemmPacking {
                 }
             }
         } else {
-            // op(B)(p, j) = b[j*ldb + p0 + p]: read each stored row (a column of op(B))
-            // sequentially and scatter it with stride NR into its panel (the panel stays in L1)
+            // op(B)(p, j) = b[j*ldb + p0 + p]: read the NR stored rows (columns of op(B)) of a
+            // panel in chunks of P_CHUNK steps and scatter them with stride NR. The chunk keeps
+            // the written part of the panel (P_CHUNK x NR floats = 4 KiB) in L1: scattering one
+            // whole column at a time walks all kc lines of the 32 KiB panel 16 times.
             for (int q = 0, jr = 0; jr < nc; q++, jr += NR) {
                 int cols = Math.min(NR, nc - jr);
                 int d = q * kc * NR;
-                for (int c = 0; c < cols; c++) {
-                    int src = bOff + (j0 + jr + c) * ldb + p0;
-                    for (int p = 0, dd = d + c; p < kc; p++, dd += NR) dst[dd] = b[src + p];
-                }
-                for (int c = cols; c < NR; c++) {
-                    for (int p = 0, dd = d + c; p < kc; p++, dd += NR) dst[dd] = 0f;
+                for (int p1 = 0; p1 < kc; p1 += P_CHUNK) {
+                    int p2 = Math.min(kc, p1 + P_CHUNK);
+                    for (int c = 0; c < cols; c++) {
+                        int src = bOff + (j0 + jr + c) * ldb + p0;
+                        for (int p = p1, dd = d + p1 * NR + c; p < p2; p++, dd += NR) dst[dd] = b[src + p];
+                    }
+                    for (int c = cols; c < NR; c++) {
+                        for (int p = p1, dd = d + p1 * NR + c; p < p2; p++, dd += NR) dst[dd] = 0f;
+                    }
                 }
             }
         }

@@ -23,18 +23,26 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>MR x NR = 4 x 16: 8 accumulators (4 rows x 2 vectors of 8) + 2 B vectors + 4 broadcast
  *       A values = 14 ymm registers. 8 independent FMA chains = FMA latency (4 cycles) x
- *       throughput (2 per cycle). A 6 x 16 tile (12 accumulators) would be the textbook choice,
- *       but C2 schedules all the broadcasts of a k step early and then spills an accumulator to
- *       the stack inside the loop: measured at about half the speed of 4 x 16.</li>
+ *       throughput (2 per cycle). A 6 x 16 tile (12 accumulators, fewer loads per FMA) is the
+ *       textbook choice; on JDK 25 it measured no faster than 4 x 16 (nor did 3 x 24 or 5 x 16),
+ *       and earlier builds spilled an accumulator inside its loop.</li>
  *   <li>The inner loop runs over jr, not ir: consecutive micro-kernel calls then walk along
  *       the same MR rows of C, which the hardware prefetchers follow. With ir innermost the C
  *       tiles are visited down a column (a stride of ldc per row) and Java has no prefetch
- *       instruction to hide those misses: that order measured about 30% slower.</li>
- *   <li>KC = 256: a B micro-panel is 256 x 16 floats = 16 KiB (half of L1D), the A micro-panel
- *       256 x 4 = 4 KiB. Larger KC (fewer passes over C) measured slower.</li>
- *   <li>NC = 256: the packed B block is 256 x 256 floats = 256 KiB, half of L2, so it survives
- *       the ir loop beside the A micro-panels and C lines passing through.</li>
- *   <li>MC = 1024: the A block (1 MiB) is only streamed, once per B block, so it may be large;
+ *       instruction to hide those misses: that order (the BLIS one, with the A block in L2 and
+ *       a large B block in L3) measured 20 to 30% slower.</li>
+ *   <li>KC = 512: the A micro-panel (512 x 4 floats = 8 KiB) is reread by the NC / NR calls of
+ *       the jr loop from L1D or L2; the B micro-panels (512 x 16 floats = 32 KiB each) stream from L2, which the hardware
+ *       prefetchers keep up with (64 bytes per 4-cycle k step). A long k block halves the passes
+ *       over C against KC = 256, and C is the operand that misses (4 short row streams per
+ *       tile, no prefetch instruction in Java), and it halves the per-call overhead (zeroing,
+ *       the C update, the loop-exit mispredict). Measured 3 to 6 points of peak above KC = 256.</li>
+ *   <li>NC = 64: the packed B block is 512 x 64 floats = 128 KiB, a quarter of the 512 KiB L2,
+ *       and each A micro-panel serves 4 micro-kernel calls. On this shared VM a larger B block
+ *       (NC = 96..256: 192..512 KiB) measured 3 to 8 points of peak slower: whatever else runs
+ *       on the host evicts part of a big L2-resident block. Small NC costs little: the A block is
+ *       re-read once per NC columns, but sequentially (1 byte per cycle from L3).</li>
+ *   <li>MC = 1024: the A block (2 MiB) is only streamed, once per B block, so it may be large;
  *       a large MC means B is packed once for m <= 1024 and rarely re-packed beyond.</li>
  * </ul>
  * Packing absorbs the transposes and leading dimensions (see {@link GemmPacking}) and pads the
@@ -54,12 +62,12 @@ final class SimdGemm {
     static final int MR = 4;
     /** Micro-tile columns: two 256-bit vectors of 8 floats. */
     static final int NR = 16;
-    /** k block: B micro-panel KC x NR = 16 KiB, A micro-panel MR x KC = 4 KiB in L1D. */
-    static final int KC = 256;
-    /** m block (multiple of MR): packed A block MC x KC = 1 MiB, streamed from L3. */
+    /** k block: A micro-panel MR x KC = 8 KiB; B micro-panels KC x NR = 32 KiB stream from L2. */
+    static final int KC = 512;
+    /** m block (multiple of MR): packed A block MC x KC = 2 MiB, streamed from L3. */
     static final int MC = 1024;
-    /** n block (multiple of NR): packed B block KC x NC = 256 KiB in L2. */
-    static final int NC = 256;
+    /** n block (multiple of NR): packed B block KC x NC = 128 KiB in L2. */
+    static final int NC = 64;
 
     /** Below this many multiply-adds (m*n*k) the call runs on one thread: handing work to the pool costs more. */
     static final long PARALLEL_MIN_FMAS = 1L << 20;
