@@ -24,8 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>MR x NR = 4 x 16: 8 accumulators (4 rows x 2 vectors of 8) + 2 B vectors + 4 broadcast
  *       A values = 14 ymm registers. 8 independent FMA chains = FMA latency (4 cycles) x
  *       throughput (2 per cycle). A 6 x 16 tile (12 accumulators, fewer loads per FMA) is the
- *       textbook choice; on JDK 25 it measured no faster than 4 x 16 (nor did 3 x 24 or 5 x 16),
- *       and earlier builds spilled an accumulator inside its loop.</li>
+ *       textbook choice; it measured no faster than 4 x 16 in any formulation tried (nor did
+ *       3 x 24 or 5 x 16), and in one C2 spilled an accumulator inside the loop (half speed).</li>
  *   <li>The inner loop runs over jr, not ir: consecutive micro-kernel calls then walk along
  *       the same MR rows of C, which the hardware prefetchers follow. With ir innermost the C
  *       tiles are visited down a column (a stride of ldc per row) and Java has no prefetch
