@@ -3,7 +3,6 @@ package moelab.bench;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import moelab.simd.SimdKernels;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -11,16 +10,23 @@ import java.util.Arrays;
 
 /**
  * 1-thread SGEMM speed timed by the thread's CPU time instead of the wall clock, beside the FMA
- * peak timed the same way in the same JVM. On a shared machine the wall clock also counts the
- * time the thread waits for a core while other processes run; CPU time does not (cache sharing
- * and clock changes still show). Use it to compare kernels while the machine is busy; report
- * JMH's wall-clock numbers from a quiet machine.
+ * peak timed the same way in the same JVM, and optionally beside other back ends (the peers of
+ * {@link PeerGemmBench}, one kernel thread each). On a shared machine the wall clock also counts
+ * the time the thread waits for a core while other processes run; CPU time does not (cache
+ * sharing and clock changes still show). Every round runs the peak loop and then every (back end,
+ * shape) once, about 1 GFLOP each, so the phases in which the host is busier hit all of them
+ * alike; JMH instead runs one benchmark for several seconds before the next.
  * <pre>
- *   java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar moelab.bench.GemmCpuTime \
- *        [shapes, comma separated, GemmBench names] [rounds]
+ *   java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+ *        -cp bench/target/benchmarks.jar moelab.bench.GemmCpuTime \
+ *        [shapes, comma separated, GemmBench names] [rounds] [back ends: simd,native,openblas,scalar]
  * </pre>
  * Prints per shape the median over rounds of GFLOP/s (2*m*n*k per call) and its share of the
- * median FMA peak; rounds alternate the peak loop and all shapes, so drift hits both alike.
+ * median FMA peak; rounds alternate the peak loop and all shapes, so drift hits both alike. It
+ * also prints the median and quartiles of each round's GEMM rate over the peak measured in that
+ * round (the clock of a shared host moves by 10-15% within a minute), the wall-clock rate
+ * (equal to the CPU-time one unless the thread waited for a core) and, for every back end after
+ * the first, the median over rounds of the first back end's rate over its rate on that shape.
  */
 public final class GemmCpuTime {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
@@ -36,35 +42,58 @@ public final class GemmCpuTime {
                 : "square-512,square-1024,square-2048,moe-fwd-T256,moe-dx-T256,moe-dw-T256,"
                 + "moe-fwd-T1024,moe-dx-T1024,moe-dw-T1024,moe-fwd-T4096,moe-dx-T4096,moe-dw-T4096").split(",");
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        String[] impls = (args.length > 2 ? args[2] : "simd").split(",");
         if (!CPU.isCurrentThreadCpuTimeSupported())
             throw new IllegalStateException("this JVM cannot measure thread CPU time");
-        SimdKernels kernels = new SimdKernels(1);
-        GemmBench.Problem[] problems = new GemmBench.Problem[shapes.length];
-        for (int i = 0; i < shapes.length; i++) {
-            problems[i] = new GemmBench.Problem() {};
-            problems[i].init(shapes[i], kernels);
+        // one kernel thread per back end (PeerGemmBench's choice), one problem per (back end, shape)
+        int runs = impls.length * shapes.length;
+        GemmBench.Problem[] problems = new GemmBench.Problem[runs];
+        String[] names = new String[runs];
+        for (int b = 0; b < impls.length; b++) {
+            var kernels = PeerGemmBench.oneThread(impls[b]);
+            for (int i = 0; i < shapes.length; i++) {
+                problems[b * shapes.length + i] = new GemmBench.Problem() {};
+                problems[b * shapes.length + i].init(shapes[i], kernels);
+                names[b * shapes.length + i] = impls[b] + " " + shapes[i];
+            }
         }
         double[] peak = new double[rounds];
-        double[][] gemm = new double[shapes.length][rounds];
+        double[][] gemm = new double[runs][rounds];
+        double[][] wallG = new double[runs][rounds];
         FlopCounter flops = new FlopCounter();
         for (int r = -2; r < rounds; r++) {            // rounds -2, -1 warm up the JIT, not recorded
             double p = peakGflops();
             if (r >= 0) peak[r] = p;
-            for (int i = 0; i < shapes.length; i++) {
+            for (int i = 0; i < runs; i++) {
                 GemmBench.Problem pr = problems[i];
                 int calls = (int) Math.max(2, Math.ceil(GFLOP_PER_SAMPLE / pr.gflopPerCall));
-                long t0 = CPU.getCurrentThreadCpuTime();
+                long t0 = CPU.getCurrentThreadCpuTime(), w0 = System.nanoTime();
                 for (int c = 0; c < calls; c++) pr.run(flops);
-                long ns = CPU.getCurrentThreadCpuTime() - t0;
-                if (r >= 0) gemm[i][r] = calls * pr.gflopPerCall / (ns * 1e-9);
+                long ns = CPU.getCurrentThreadCpuTime() - t0, wall = System.nanoTime() - w0;
+                if (r >= 0) {
+                    gemm[i][r] = calls * pr.gflopPerCall / (ns * 1e-9);
+                    wallG[i][r] = calls * pr.gflopPerCall / (wall * 1e-9);
+                }
             }
         }
         double pk = median(peak);
         System.out.printf("FMA peak (CPU time, median of %d): %.1f GFLOP/s; load average %.2f%n",
                 rounds, pk, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        for (int i = 0; i < shapes.length; i++) {
+        for (int i = 0; i < runs; i++) {
             double g = median(gemm[i]);
-            System.out.printf("%-14s %6.1f GFLOP/s  %4.0f%% of peak   (rounds:%s)%n", shapes[i], g, 100 * g / pk,
+            // each round's GEMM against the peak of the same round: cancels clock changes between rounds
+            double[] ratio = new double[rounds];
+            for (int r = 0; r < rounds; r++) ratio[r] = gemm[i][r] / peak[r];
+            String vsFirst = "";
+            if (i >= shapes.length) {
+                // against the first back end on the same shape, round by round
+                double[] rel = new double[rounds];
+                for (int r = 0; r < rounds; r++) rel[r] = gemm[i % shapes.length][r] / gemm[i][r];
+                vsFirst = String.format("  %s / this: %.2f", impls[0], median(rel));
+            }
+            System.out.printf("%-22s %6.1f GFLOP/s  %4.0f%% of peak  same-round %% of peak: median %3.0f%%, quartiles %3.0f%%..%3.0f%%"
+                            + "  wall-clock %6.1f%s  (rounds:%s)%n", names[i], g, 100 * g / pk, 100 * median(ratio),
+                    100 * quantile(ratio, 0.25), 100 * quantile(ratio, 0.75), median(wallG[i]), vsFirst,
                     Arrays.toString(Arrays.stream(gemm[i]).map(x -> Math.round(x * 10) / 10.0).toArray()));
         }
         if (sink == 42f) System.out.println();   // keeps the peak loop's result alive
@@ -96,6 +125,14 @@ public final class GemmCpuTime {
         }
         return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
                 .reduceLanes(VectorOperators.ADD);
+    }
+
+    private static double quantile(double[] v, double q) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        double pos = q * (s.length - 1);
+        int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
+        return s[lo] + (s[hi] - s[lo]) * (pos - lo);
     }
 
     private static double median(double[] v) {
