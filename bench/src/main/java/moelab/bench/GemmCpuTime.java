@@ -19,7 +19,7 @@ import java.util.Arrays;
  * <pre>
  *   java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
  *        -cp bench/target/benchmarks.jar moelab.bench.GemmCpuTime \
- *        [shapes, comma separated, GemmBench names] [rounds] [back ends: simd,native,openblas,scalar]
+ *        [shapes, comma separated, GemmBench names; '' = all 12] [rounds] [back ends: simd,native,openblas,scalar]
  * </pre>
  * Prints per shape the median over rounds of GFLOP/s (2*m*n*k per call) and its share of the
  * median FMA peak; rounds alternate the peak loop and all shapes, so drift hits both alike. It
@@ -38,7 +38,7 @@ public final class GemmCpuTime {
     private GemmCpuTime() {}
 
     public static void main(String[] args) {
-        String[] shapes = (args.length > 0 ? args[0]
+        String[] shapes = (args.length > 0 && !args[0].isBlank() ? args[0]
                 : "square-512,square-1024,square-2048,moe-fwd-T256,moe-dx-T256,moe-dw-T256,"
                 + "moe-fwd-T1024,moe-dx-T1024,moe-dw-T1024,moe-fwd-T4096,moe-dx-T4096,moe-dw-T4096").split(",");
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
