@@ -32,8 +32,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       instruction to hide those misses: that order (the BLIS one, with the A block in L2 and
  *       a large B block in L3) measured 20 to 30% slower.</li>
  *   <li>KC = 512: the A micro-panel (512 x 4 floats = 8 KiB) is reread by the NC / NR calls of
- *       the jr loop from L1D or L2; the B micro-panels (512 x 16 floats = 32 KiB each) stream from L2, which the hardware
- *       prefetchers keep up with (64 bytes per 4-cycle k step). A long k block halves the passes
+ *       the jr loop from L1D or L2; the B micro-panels (512 x 16 floats = 32 KiB each) stream
+ *       from L2, which the hardware prefetchers keep up with (64 bytes per 4-cycle k step). A long k block halves the passes
  *       over C against KC = 256, and C is the operand that misses (4 short row streams per
  *       tile, no prefetch instruction in Java), and it halves the per-call overhead (zeroing,
  *       the C update, the loop-exit mispredict). Measured 3 to 6 points of peak above KC = 256.</li>
@@ -41,7 +41,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       and each A micro-panel serves 4 micro-kernel calls. On this shared VM a larger B block
  *       (NC = 96..256: 192..512 KiB) measured 3 to 8 points of peak slower: whatever else runs
  *       on the host evicts part of a big L2-resident block. Small NC costs little: the A block is
- *       re-read once per NC columns, but sequentially (1 byte per cycle from L3).</li>
+ *       re-read once per NC columns, but sequentially (1 byte per cycle from L3 or memory).</li>
  *   <li>MC = 1024: the A block (2 MiB) is only streamed, once per B block, so it may be large;
  *       a large MC means B is packed once for m <= 1024 and rarely re-packed beyond.</li>
  * </ul>
@@ -64,7 +64,7 @@ final class SimdGemm {
     static final int NR = 16;
     /** k block: A micro-panel MR x KC = 8 KiB; B micro-panels KC x NR = 32 KiB stream from L2. */
     static final int KC = 512;
-    /** m block (multiple of MR): packed A block MC x KC = 2 MiB, streamed from L3. */
+    /** m block (multiple of MR): packed A block MC x KC = 2 MiB, streamed from L3 or memory. */
     static final int MC = 1024;
     /** n block (multiple of NR): packed B block KC x NC = 128 KiB in L2. */
     static final int NC = 64;
