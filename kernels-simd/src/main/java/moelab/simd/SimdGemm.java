@@ -9,11 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <pre>
  * for pc in 0..k step KC
- *   for ic in 0..m step MC            A block MC x KC: packed once per k block, streamed from L3
+ *   for ic in 0..m step MC            A block MC x KC: packed once per k block, streamed from L3/memory
  *     pack op(A)[ic:+mc, pc:+kc] into MR-row micro-panels
  *     for jc in 0..n step NC          B block KC x NC: packed, stays in L2 for the whole ir loop
  *       pack op(B)[pc:+kc, jc:+nc] into NR-column micro-panels
- *       for ir in 0..mc step MR       A micro-panel MR x KC stays in L1 across the jr loop
+ *       for ir in 0..mc step MR       A micro-panel MR x KC reread from L1/L2 across the jr loop
  *         for jr in 0..nc step NR     B micro-panels stream from L2, sequentially
  *           micro-kernel: C tile [MR,NR] = alpha * (A micro-panel * B micro-panel) + beta * C tile
  * </pre>
