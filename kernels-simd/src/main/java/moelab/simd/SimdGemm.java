@@ -36,15 +36,18 @@ import jdk.incubator.vector.VectorSpecies;
  *       from L2, which the hardware prefetchers keep up with (64 bytes per 4-cycle k step). A long k block halves the passes
  *       over C against KC = 256, and C is the operand that misses (4 short row streams per
  *       tile, no prefetch instruction in Java), and it halves the per-call overhead (zeroing,
- *       the C update, the loop-exit mispredict). Measured 3 to 6 points of peak above KC = 256.</li>
+ *       the C update, the loop-exit mispredict). At NC = 64 it measured 3 to 8 points of peak
+ *       above KC = 256 in one run.</li>
  *   <li>NC = 64: the packed B block is 512 x 64 floats = 128 KiB, a quarter of the 512 KiB L2,
  *       and each A micro-panel serves 4 micro-kernel calls. On this shared VM a larger B block
- *       (NC = 96..256: 192..512 KiB) measured 3 to 8 points of peak slower: whatever else runs
- *       on the host evicts part of a big L2-resident block. Small NC costs little: the A block is
+ *       (NC = 96..160: 192..320 KiB) measured up to 11 points of peak slower on most shapes:
+ *       whatever else runs on the host evicts part of a big L2-resident block. Small NC costs little: the A block is
  *       re-read once per NC columns, but sequentially (1 byte per cycle from L3 or memory).</li>
  *   <li>MC = 1024: the A block (2 MiB) is only streamed, once per B block, so it may be large;
  *       a large MC means B is packed once for m <= 1024 and rarely re-packed beyond.</li>
  * </ul>
+ * Against the previous blocking (KC = 256, NC = 256) in the same interleaved rounds the gain is
+ * small: 0 to 3 points of peak at the median (docs/vector-api-notes.md).
  * Packing absorbs the transposes and leading dimensions (see {@link GemmPacking}) and pads the
  * edges with zeros; edge tiles run the same micro-kernel into a scratch tile and copy the valid
  * part, with the same rounding as full tiles.
