@@ -1,9 +1,7 @@
 package moelab.nativ;
 
 import java.lang.foreign.MemorySegment;
-import moelab.kernels.Kernels;
 import moelab.simd.Parallel;
-import moelab.simd.SimdKernels;
 
 import static moelab.nativ.moelab_kernels_h.*;
 
@@ -19,22 +17,21 @@ import static moelab.nativ.moelab_kernels_h.*;
  * The slices are bounds-checked by {@link MemorySegment#asSlice}, so a wrong offset or size throws
  * instead of writing outside the array.
  */
-public final class NativeKernels implements Kernels {
+public final class NativeKernels extends SimdBackedKernels {
     /** Below this much work (flops or elements) a call stays on one thread. */
     private static final long PARALLEL_MIN_WORK = 1 << 16;
     private static final int MR = 6, NR = 16; // the C micro-kernel's tile: thread splits follow it
 
     private final Parallel parallel;
-    private final SimdKernels simd;
 
     public NativeKernels(int threads) {
+        super(threads);
         String reason = NativeLibrary.moelab().unavailableReason();
         if (reason != null) throw new IllegalStateException("native kernels unavailable: " + reason);
         int version = moelab_version();
         if (version != NativeLibrary.VERSION)
             throw new IllegalStateException("libmoelab.so has interface version " + version + ", the bindings expect " + NativeLibrary.VERSION);
         this.parallel = new Parallel(threads);
-        this.simd = new SimdKernels(threads);
     }
 
     @Override public String name() { return "native"; }
@@ -237,19 +234,4 @@ public final class NativeKernels implements Kernels {
         rowParts(tokens, (long) experts * d, (lo, hi) -> moelab_memory_similarity_backward(xs.asSlice(4L * lo * d), ps, act,
                 ms.asSlice(4L * lo * experts), gs.asSlice(4L * lo * experts), dxs.asSlice(4L * lo * d), hi - lo, experts, d));
     }
-
-    // ---------------------------------------------------------------- delegated to the SIMD back end
-
-    // x, y [rows, cols]
-    @Override public void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) { simd.logSoftmaxRows(x, xOff, y, yOff, rows, cols); }
-    // x, y [rows, cols], w [cols], invRms [rows]
-    @Override public void rmsnormForward(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, float[] invRms, int invOff, int rows, int cols, float eps) { simd.rmsnormForward(x, xOff, w, wOff, y, yOff, invRms, invOff, rows, cols, eps); }
-    // x, dy, dx [rows, cols], w, dw [cols], invRms [rows]
-    @Override public void rmsnormBackward(float[] x, int xOff, float[] w, int wOff, float[] invRms, int invOff, float[] dy, int dyOff, float[] dx, int dxOff, float[] dw, int dwOff, int rows, int cols) { simd.rmsnormBackward(x, xOff, w, wOff, invRms, invOff, dy, dyOff, dx, dxOff, dw, dwOff, rows, cols); }
-    @Override public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { simd.add(a, aOff, b, bOff, out, outOff, n); }
-    @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { simd.mul(a, aOff, b, bOff, out, outOff, n); }
-    @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) { simd.axpy(alpha, x, xOff, y, yOff, n); }
-    @Override public void scale(float alpha, float[] x, int xOff, int n) { simd.scale(alpha, x, xOff, n); }
-    @Override public float sum(float[] x, int xOff, int n) { return simd.sum(x, xOff, n); }
-    @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return simd.dot(a, aOff, b, bOff, n); }
 }

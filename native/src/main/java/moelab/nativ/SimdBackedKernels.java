@@ -1,0 +1,45 @@
+package moelab.nativ;
+
+import moelab.kernels.Kernels;
+import moelab.simd.SimdKernels;
+
+/**
+ * What the native back ends share: every kernel goes to the SIMD back end unless the subclass
+ * implements it natively (it overrides the method). SGEMM has no default: each back end brings
+ * its own.
+ */
+abstract class SimdBackedKernels implements Kernels {
+    /** Runs whatever the subclass does not implement, on the same thread count. */
+    final SimdKernels simd;
+
+    SimdBackedKernels(int threads) {
+        this.simd = new SimdKernels(threads);
+    }
+
+    // x, y [rows, cols]
+    @Override public void softmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) { simd.softmaxRows(x, xOff, y, yOff, rows, cols); }
+    // y, dy, dx [rows, cols]
+    @Override public void softmaxBackwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int rows, int cols) { simd.softmaxBackwardRows(y, yOff, dy, dyOff, dx, dxOff, rows, cols); }
+    // x, y [rows, cols]
+    @Override public void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) { simd.logSoftmaxRows(x, xOff, y, yOff, rows, cols); }
+    // x, y [rows, cols], w [cols], invRms [rows]
+    @Override public void rmsnormForward(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, float[] invRms, int invOff, int rows, int cols, float eps) { simd.rmsnormForward(x, xOff, w, wOff, y, yOff, invRms, invOff, rows, cols, eps); }
+    // x, dy, dx [rows, cols], w, dw [cols], invRms [rows]
+    @Override public void rmsnormBackward(float[] x, int xOff, float[] w, int wOff, float[] invRms, int invOff, float[] dy, int dyOff, float[] dx, int dxOff, float[] dw, int dwOff, int rows, int cols) { simd.rmsnormBackward(x, xOff, w, wOff, invRms, invOff, dy, dyOff, dx, dxOff, dw, dwOff, rows, cols); }
+    // x [rows, cols] -> idx, val [rows, k]
+    @Override public void topkRows(float[] x, int xOff, int rows, int cols, int k, int[] idx, int idxOff, float[] val, int valOff) { simd.topkRows(x, xOff, rows, cols, k, idx, idxOff, val, valOff); }
+    // a, b, h [n]
+    @Override public void swigluForward(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int n) { simd.swigluForward(a, aOff, b, bOff, h, hOff, n); }
+    // a, b, dh, da, db [n]
+    @Override public void swigluBackward(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff, float[] da, int daOff, float[] db, int dbOff, int n) { simd.swigluBackward(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, n); }
+    @Override public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { simd.add(a, aOff, b, bOff, out, outOff, n); }
+    @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { simd.mul(a, aOff, b, bOff, out, outOff, n); }
+    @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) { simd.axpy(alpha, x, xOff, y, yOff, n); }
+    @Override public void scale(float alpha, float[] x, int xOff, int n) { simd.scale(alpha, x, xOff, n); }
+    @Override public float sum(float[] x, int xOff, int n) { return simd.sum(x, xOff, n); }
+    @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return simd.dot(a, aOff, b, bOff, n); }
+    // x [T, d], p [E, d], active [E] -> m [T, E]
+    @Override public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff, int tokens, int experts, int d) { simd.memorySimilarity(x, xOff, p, active, m, mOff, tokens, experts, d); }
+    // x [T, d], p [E, d], active [E], m, dm [T, E] -> dx [T, d] (accumulated)
+    @Override public void memorySimilarityBackward(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff, float[] dm, int dmOff, float[] dx, int dxOff, int tokens, int experts, int d) { simd.memorySimilarityBackward(x, xOff, p, active, m, mOff, dm, dmOff, dx, dxOff, tokens, experts, d); }
+}
