@@ -27,6 +27,11 @@ import java.util.Arrays;
  * round (the clock of a shared host moves by 10-15% within a minute), the wall-clock rate
  * (equal to the CPU-time one unless the thread waited for a core) and, for every back end after
  * the first, the median over rounds of the first back end's rate over its rate on that shape.
+ * <p>Around every sample it also runs a short probe with the micro-kernel's instruction mix on
+ * L1-resident data ({@link #loadFmaGflops}) and splits the same-round medians into samples whose
+ * probe ran at >= 85% of the round's FMA peak ("uncontended") and the rest ("contended": another
+ * tenant on the physical core takes load or front-end bandwidth, which the FMA-only peak loop does
+ * not need). Both subsets are printed, with their sample counts; nothing is dropped.
  */
 public final class GemmCpuTime {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
@@ -60,6 +65,8 @@ public final class GemmCpuTime {
         double[] peak = new double[rounds];
         double[][] gemm = new double[runs][rounds];
         double[][] wallG = new double[runs][rounds];
+        // the L1 load + FMA probe around each sample, over the FMA peak of the round (see loadFmaGflops)
+        double[][] probe = new double[runs][rounds];
         FlopCounter flops = new FlopCounter();
         for (int r = -2; r < rounds; r++) {            // rounds -2, -1 warm up the JIT, not recorded
             double p = peakGflops();
@@ -67,18 +74,26 @@ public final class GemmCpuTime {
             for (int i = 0; i < runs; i++) {
                 GemmBench.Problem pr = problems[i];
                 int calls = (int) Math.max(2, Math.ceil(GFLOP_PER_SAMPLE / pr.gflopPerCall));
+                double before = loadFmaGflops();
                 long t0 = CPU.getCurrentThreadCpuTime(), w0 = System.nanoTime();
                 for (int c = 0; c < calls; c++) pr.run(flops);
                 long ns = CPU.getCurrentThreadCpuTime() - t0, wall = System.nanoTime() - w0;
+                double after = loadFmaGflops();
                 if (r >= 0) {
                     gemm[i][r] = calls * pr.gflopPerCall / (ns * 1e-9);
                     wallG[i][r] = calls * pr.gflopPerCall / (wall * 1e-9);
+                    probe[i][r] = Math.min(before, after) / p;
                 }
             }
         }
         double pk = median(peak);
+        int contended = 0;
+        for (double[] pr : probe) for (double x : pr) if (x < UNCONTENDED_PROBE) contended++;
         System.out.printf("FMA peak (CPU time, median of %d): %.1f GFLOP/s; load average %.2f%n",
                 rounds, pk, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        System.out.printf("L1 load + FMA probe around each sample: median %.0f%% of the round's FMA peak; %d of %d samples"
+                        + " contended (probe < %.0f%%)%n", 100 * median(Arrays.stream(probe).flatMapToDouble(Arrays::stream).toArray()),
+                contended, runs * rounds, 100 * UNCONTENDED_PROBE);
         for (int i = 0; i < runs; i++) {
             double g = median(gemm[i]);
             // each round's GEMM against the peak of the same round: cancels clock changes between rounds
@@ -92,11 +107,66 @@ public final class GemmCpuTime {
                 vsFirst = String.format("  %s / this: %.2f", impls[0], median(rel));
             }
             System.out.printf("%-22s %6.1f GFLOP/s  %4.0f%% of peak  same-round %% of peak: median %3.0f%%, quartiles %3.0f%%..%3.0f%%"
-                            + "  wall-clock %6.1f%s  (rounds:%s)%n", names[i], g, 100 * g / pk, 100 * median(ratio),
-                    100 * quantile(ratio, 0.25), 100 * quantile(ratio, 0.75), median(wallG[i]), vsFirst,
+                            + "  uncontended %s  contended %s  wall-clock %6.1f%s  (rounds:%s)%n", names[i], g, 100 * g / pk,
+                    100 * median(ratio), 100 * quantile(ratio, 0.25), 100 * quantile(ratio, 0.75),
+                    subsetMedian(ratio, probe[i], true), subsetMedian(ratio, probe[i], false), median(wallG[i]), vsFirst,
                     Arrays.toString(Arrays.stream(gemm[i]).map(x -> Math.round(x * 10) / 10.0).toArray()));
         }
         if (sink == 42f) System.out.println();   // keeps the peak loop's result alive
+    }
+
+    /** "median% (n)" of the same-round ratios of the samples whose probe was (or was not) uncontended. */
+    private static String subsetMedian(double[] ratio, double[] probe, boolean uncontended) {
+        double[] sel = java.util.stream.IntStream.range(0, ratio.length)
+                .filter(r -> (probe[r] >= UNCONTENDED_PROBE) == uncontended).mapToDouble(r -> ratio[r]).toArray();
+        return sel.length == 0 ? "   - (0) " : String.format("%3.0f%% (%d)", 100 * median(sel), sel.length);
+    }
+
+    /**
+     * A loop with the instruction mix of a 4 x 16 GEMM micro-kernel on L1-resident operands: per
+     * step 2 vector loads, 4 broadcast loads and 8 FMAs into 8 independent accumulators, over 64
+     * steps of a 5 KiB buffer, repeated; about 1.5 ms, timed by CPU time. Alone on its core it runs
+     * at 90-95% of the FMA-only loop. On this shared VM there are phases of seconds in which it
+     * drops to 60-70% while the FMA-only loop does not: something else on the physical core takes
+     * part of its load or front-end bandwidth (not cache capacity: the operands are in L1). Every
+     * kernel that feeds its FMAs from memory loses in those phases, OpenBLAS's too, so each
+     * sample is tagged with this probe, run right before and right after it.
+     */
+    private static double loadFmaGflops() {
+        final int reps = 8192;
+        long t0 = CPU.getCurrentThreadCpuTime();
+        sink += loadFmaChains(PROBE_A, PROBE_B, probeSteps, reps);
+        long ns = CPU.getCurrentThreadCpuTime() - t0;
+        return 2.0 * S.length() * 8 * PROBE_STEPS * reps / ns;
+    }
+
+    private static final int PROBE_STEPS = 64;
+    /** Not a constant on purpose: with a constant trip count C2 unrolls the loop fully, hoists the broadcasts and spills. */
+    static int probeSteps = PROBE_STEPS;
+    private static final float[] PROBE_A = new float[4 * PROBE_STEPS], PROBE_B = new float[16 * PROBE_STEPS];
+    static {
+        for (int i = 0; i < PROBE_A.length; i++) PROBE_A[i] = 1e-4f * (i % 7 + 1);
+        for (int i = 0; i < PROBE_B.length; i++) PROBE_B[i] = 1e-4f * (i % 5 + 1);
+    }
+    /** Below this probe / FMA peak a sample counts as contended (alone on the core the probe runs at 0.90-0.95). */
+    static final double UNCONTENDED_PROBE = 0.85;
+
+    // acc [4,16] += a [4] * b [16] for `steps` steps, reps times; 8 accumulators as in the micro-kernel
+    private static float loadFmaChains(float[] a, float[] b, int steps, int reps) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int rep = 0; rep < reps; rep++) {
+            for (int ai = 0; ai < 4 * steps; ai += 4) {
+                int bi = 4 * ai;
+                FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + 8);
+                FloatVector av;
+                av = FloatVector.broadcast(S, a[ai]);     c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+                av = FloatVector.broadcast(S, a[ai + 1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+                av = FloatVector.broadcast(S, a[ai + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+                av = FloatVector.broadcast(S, a[ai + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+            }
+        }
+        return c00.add(c01).add(c10).add(c11).add(c20).add(c21).add(c30).add(c31).reduceLanes(VectorOperators.ADD);
     }
 
     /** {@link FmaPeakBench}'s loop, timed by CPU time: many short calls, so that C2 compiles the whole method. */
