@@ -34,10 +34,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>KC = 512: the A micro-panel (512 x 4 floats = 8 KiB) is reread by the NC / NR calls of
  *       the jr loop from L1D or L2; the B micro-panels (512 x 16 floats = 32 KiB each) stream
  *       from L2, which the hardware prefetchers keep up with (64 bytes per 4-cycle k step). A long k block halves the passes
- *       over C against KC = 256, and C is the operand that misses (4 short row streams per
- *       tile, no prefetch instruction in Java), and it halves the per-call overhead (zeroing,
- *       the C update, the loop-exit mispredict). At NC = 64 it measured 3 to 8 points of peak
- *       above KC = 256 in one run.</li>
+ *       over C against KC = 256 (4 short row streams per tile, which Java cannot prefetch) and
+ *       the per-call overhead (zeroing, the C update, the loop-exit mispredict). At NC = 64 it
+ *       measured 3 to 8 points of peak above KC = 256 in one run.</li>
  *   <li>NC = 64: the packed B block is 512 x 64 floats = 128 KiB, a quarter of the 512 KiB L2,
  *       and each A micro-panel serves 4 micro-kernel calls. On this shared VM a larger B block
  *       (NC = 96..160: 192..320 KiB) measured up to 11 points of peak slower on most shapes:
@@ -47,7 +46,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       a large MC means B is packed once for m <= 1024 and rarely re-packed beyond.</li>
  * </ul>
  * Against the previous blocking (KC = 256, NC = 256) in the same interleaved rounds the gain is
- * small: 0 to 3 points of peak at the median (docs/vector-api-notes.md).
+ * small: 0 to 3 points of peak at the median (docs/vector-api-notes.md). What moves this kernel
+ * most on a shared host is not cache misses but another tenant on the same physical core, which
+ * slows even the L1-resident micro-kernel by 20-30 points (docs/vector-api-notes.md, fourth session).
  * Packing absorbs the transposes and leading dimensions (see {@link GemmPacking}) and pads the
  * edges with zeros; edge tiles run the same micro-kernel into a scratch tile and copy the valid
  * part, with the same rounding as full tiles.
