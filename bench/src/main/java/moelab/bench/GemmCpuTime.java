@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * 1-thread SGEMM speed timed by the thread's CPU time instead of the wall clock, beside the FMA
@@ -71,10 +72,11 @@ public final class GemmCpuTime {
         for (int r = -2; r < rounds; r++) {            // rounds -2, -1 warm up the JIT, not recorded
             double p = peakGflops();
             if (r >= 0) peak[r] = p;
+            // one probe between consecutive samples serves as the "after" of one and the "before" of the next
+            double before = loadFmaGflops();
             for (int i = 0; i < runs; i++) {
                 GemmBench.Problem pr = problems[i];
                 int calls = (int) Math.max(2, Math.ceil(GFLOP_PER_SAMPLE / pr.gflopPerCall));
-                double before = loadFmaGflops();
                 long t0 = CPU.getCurrentThreadCpuTime(), w0 = System.nanoTime();
                 for (int c = 0; c < calls; c++) pr.run(flops);
                 long ns = CPU.getCurrentThreadCpuTime() - t0, wall = System.nanoTime() - w0;
@@ -84,6 +86,7 @@ public final class GemmCpuTime {
                     wallG[i][r] = calls * pr.gflopPerCall / (wall * 1e-9);
                     probe[i][r] = Math.min(before, after) / p;
                 }
+                before = after;
             }
         }
         double pk = median(peak);
@@ -116,8 +119,8 @@ public final class GemmCpuTime {
     }
 
     /** "median% (n)" of the same-round ratios of the samples whose probe was (or was not) uncontended. */
-    private static String subsetMedian(double[] ratio, double[] probe, boolean uncontended) {
-        double[] sel = java.util.stream.IntStream.range(0, ratio.length)
+    static String subsetMedian(double[] ratio, double[] probe, boolean uncontended) {
+        double[] sel = IntStream.range(0, ratio.length)
                 .filter(r -> (probe[r] >= UNCONTENDED_PROBE) == uncontended).mapToDouble(r -> ratio[r]).toArray();
         return sel.length == 0 ? "   - (0) " : String.format("%3.0f%% (%d)", 100 * median(sel), sel.length);
     }
@@ -137,7 +140,7 @@ public final class GemmCpuTime {
         long t0 = CPU.getCurrentThreadCpuTime();
         sink += loadFmaChains(PROBE_A, PROBE_B, probeSteps, reps);
         long ns = CPU.getCurrentThreadCpuTime() - t0;
-        return 2.0 * S.length() * 8 * PROBE_STEPS * reps / ns;
+        return 2.0 * S.length() * 8 * probeSteps * reps / ns;
     }
 
     private static final int PROBE_STEPS = 64;
@@ -152,7 +155,7 @@ public final class GemmCpuTime {
     static final double UNCONTENDED_PROBE = 0.85;
 
     // acc [4,16] += a [4] * b [16] for `steps` steps, reps times; 8 accumulators as in the micro-kernel
-    private static float loadFmaChains(float[] a, float[] b, int steps, int reps) {
+    static float loadFmaChains(float[] a, float[] b, int steps, int reps) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         for (int rep = 0; rep < reps; rep++) {
