@@ -49,9 +49,12 @@ public final class Main implements Runnable {
     @Command(name = "backends", description = "List the kernel back ends and which one is the default.")
     static final class BackendsCommand implements Runnable {
         @Override public void run() {
-            for (KernelsProvider p : Backends.providers())
+            for (KernelsProvider p : Backends.providers()) {
                 System.out.printf("%-8s priority %3d  %s%n", p.name(), p.priority(),
                         p.isAvailable() ? "available" : "unavailable: " + p.unavailableReason());
+                String what = p.isAvailable() ? p.description() : null;
+                if (what != null) System.out.printf("%-8s              %s%n", "", what);
+            }
             System.out.println("default: " + Backends.defaultName() + ", threads: " + Backends.defaultThreads());
         }
     }

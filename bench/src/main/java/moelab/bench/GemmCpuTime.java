@@ -71,6 +71,8 @@ public final class GemmCpuTime {
         FlopCounter flops = new FlopCounter();
         for (int r = -2; r < rounds; r++) {            // rounds -2, -1 warm up the JIT, not recorded
             double p = peakGflops();
+            // the probe is a 256-bit loop: it is judged against the 256-bit FMA peak of the round
+            double p256 = peak256Gflops();
             if (r >= 0) peak[r] = p;
             // one probe between consecutive samples serves as the "after" of one and the "before" of the next
             double before = loadFmaGflops();
@@ -84,7 +86,7 @@ public final class GemmCpuTime {
                 if (r >= 0) {
                     gemm[i][r] = calls * pr.gflopPerCall / (ns * 1e-9);
                     wallG[i][r] = calls * pr.gflopPerCall / (wall * 1e-9);
-                    probe[i][r] = Math.min(before, after) / p;
+                    probe[i][r] = Math.min(before, after) / p256;
                 }
                 before = after;
             }
@@ -92,9 +94,9 @@ public final class GemmCpuTime {
         double pk = median(peak);
         int contended = 0;
         for (double[] pr : probe) for (double x : pr) if (x < UNCONTENDED_PROBE) contended++;
-        System.out.printf("FMA peak (CPU time, median of %d): %.1f GFLOP/s; load average %.2f%n",
-                rounds, pk, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        System.out.printf("L1 load + FMA probe around each sample: median %.0f%% of the round's FMA peak; %d of %d samples"
+        System.out.printf("FMA peak (%d-bit vectors, CPU time, median of %d): %.1f GFLOP/s; load average %.2f%n",
+                FmaPeakBench.WIDEST_BITS, rounds, pk, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        System.out.printf("L1 load + FMA probe around each sample: median %.0f%% of the round's 256-bit FMA peak; %d of %d samples"
                         + " contended (probe < %.0f%%)%n", 100 * median(Arrays.stream(probe).flatMapToDouble(Arrays::stream).toArray()),
                 contended, runs * rounds, 100 * UNCONTENDED_PROBE);
         for (int i = 0; i < runs; i++) {
@@ -172,32 +174,27 @@ public final class GemmCpuTime {
         return c00.add(c01).add(c10).add(c11).add(c20).add(c21).add(c30).add(c31).reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@link FmaPeakBench}'s loop, timed by CPU time: many short calls, so that C2 compiles the whole method. */
+    /** {@link FmaPeakBench}'s loop at the widest width the CPU has, timed by CPU time: many short calls, so that C2 compiles the whole method. */
     private static double peakGflops() {
-        final int calls = 256, steps = 1 << 14;
-        long t0 = CPU.getCurrentThreadCpuTime();
-        for (int c = 0; c < calls; c++) sink += fmaChains(0.001f + c * 1e-9f, steps);
-        long ns = CPU.getCurrentThreadCpuTime() - t0;
-        return 2.0 * S.length() * 12 * steps * calls / ns;
+        return timedPeak(false);
     }
 
-    /** 12 independent 256-bit FMA chains (acc = x * y + acc), steps rounds. */
-    private static float fmaChains(float x0, int steps) {
-        FloatVector x = FloatVector.broadcast(S, x0), y = FloatVector.broadcast(S, x0);
-        // distinct start values: identical chains would be merged by C2
-        FloatVector a0 = FloatVector.broadcast(S, x0 * 1), a1 = FloatVector.broadcast(S, x0 * 2);
-        FloatVector a2 = FloatVector.broadcast(S, x0 * 3), a3 = FloatVector.broadcast(S, x0 * 4);
-        FloatVector a4 = FloatVector.broadcast(S, x0 * 5), a5 = FloatVector.broadcast(S, x0 * 6);
-        FloatVector a6 = FloatVector.broadcast(S, x0 * 7), a7 = FloatVector.broadcast(S, x0 * 8);
-        FloatVector a8 = FloatVector.broadcast(S, x0 * 9), a9 = FloatVector.broadcast(S, x0 * 10);
-        FloatVector a10 = FloatVector.broadcast(S, x0 * 11), a11 = FloatVector.broadcast(S, x0 * 12);
-        for (int i = 0; i < steps; i++) {
-            a0 = x.fma(y, a0); a1 = x.fma(y, a1); a2 = x.fma(y, a2); a3 = x.fma(y, a3);
-            a4 = x.fma(y, a4); a5 = x.fma(y, a5); a6 = x.fma(y, a6); a7 = x.fma(y, a7);
-            a8 = x.fma(y, a8); a9 = x.fma(y, a9); a10 = x.fma(y, a10); a11 = x.fma(y, a11);
+    /** The same with 256-bit vectors, the reference for the 256-bit probe. */
+    private static double peak256Gflops() {
+        return timedPeak(true);
+    }
+
+    private static double timedPeak(boolean only256) {
+        final int calls = 256;
+        FmaPeakBench.Operands o = new FmaPeakBench.Operands();
+        FlopCounter f = new FlopCounter();
+        long t0 = CPU.getCurrentThreadCpuTime();
+        for (int c = 0; c < calls; c++) {
+            o.x = 0.001f + c * 1e-9f;
+            sink += only256 ? FmaPeakBench.run256(o, f) : FmaPeakBench.widest(o, f);
         }
-        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
-                .reduceLanes(VectorOperators.ADD);
+        long ns = CPU.getCurrentThreadCpuTime() - t0;
+        return f.gflop / (ns * 1e-9);
     }
 
     private static double quantile(double[] v, double q) {

@@ -17,6 +17,9 @@ public interface KernelsProvider {
     /** Why it cannot run here, for error messages; null when available. */
     default String unavailableReason() { return isAvailable() ? null : "not available"; }
 
+    /** What it runs on here and why (instruction set, vector width, device), for {@code moe backends}; null if nothing to say. */
+    default String description() { return null; }
+
     /** A kernel set that uses up to {@code threads} threads inside each call. */
     Kernels create(int threads);
 }

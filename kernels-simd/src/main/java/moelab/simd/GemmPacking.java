@@ -12,9 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
  * scatters into the panels, which are small enough to stay in cache.
  */
 final class GemmPacking {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    /** MR floats: one A micro-panel step. */
-    private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
+    /** Half a B micro-panel row (NR / 2 floats): one vector of the width in force. */
+    private static final VectorSpecies<Float> S = SimdGemm.WIDE ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    /** MR floats: one A micro-panel step (4 floats at 256 bits, 8 at 512). */
+    private static final VectorSpecies<Float> SMR = SimdGemm.WIDE ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
     private static final int MR = SimdGemm.MR, NR = SimdGemm.NR;
     /** k steps per chunk when packing a transposed B (see {@link #packB}). */
     private static final int P_CHUNK = 64;
@@ -33,7 +34,7 @@ final class GemmPacking {
                 int rows = Math.min(MR, mc - ir);
                 int d = q * kc * MR;
                 int src = aOff + (i0 + ir) * lda + p0;
-                if (rows == MR) {
+                if (rows == MR && MR == 4) {
                     // MR row streams read in step; one contiguous write of MR per k step
                     int r0 = src, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda;
                     for (int p = 0; p < kc; p++, d += MR) {
@@ -41,6 +42,18 @@ final class GemmPacking {
                         dst[d + 1] = a[r1 + p];
                         dst[d + 2] = a[r2 + p];
                         dst[d + 3] = a[r3 + p];
+                    }
+                } else if (rows == MR) {
+                    // 8 rows: two passes of 4 row streams each (4 streams is what the 256-bit path
+                    // measured best; 8 at once would exceed the free registers)
+                    for (int half = 0; half < MR; half += 4) {
+                        int r0 = src + half * lda, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda;
+                        for (int p = 0, dd = d + half; p < kc; p++, dd += MR) {
+                            dst[dd] = a[r0 + p];
+                            dst[dd + 1] = a[r1 + p];
+                            dst[dd + 2] = a[r2 + p];
+                            dst[dd + 3] = a[r3 + p];
+                        }
                     }
                 } else {
                     for (int p = 0; p < kc; p++, d += MR) {
@@ -50,14 +63,14 @@ final class GemmPacking {
                 }
             }
         } else {
-            // op(A)(i, p) = a[(p0+p)*lda + i]: walk each stored row once, MR = 4 values (one
-            // 128-bit vector) per panel
+            // op(A)(i, p) = a[(p0+p)*lda + i]: walk each stored row once, MR values (one
+            // 128- or 256-bit vector) per panel
             int fullRows = mc - mc % MR;
             for (int p = 0; p < kc; p++) {
                 int src = aOff + (p0 + p) * lda + i0;
                 int ir = 0;
                 for (int d = p * MR; ir < fullRows; ir += MR, d += kc * MR)
-                    FloatVector.fromArray(S4, a, src + ir).intoArray(dst, d);
+                    FloatVector.fromArray(SMR, a, src + ir).intoArray(dst, d);
                 if (ir < mc) {
                     int d = (ir / MR) * kc * MR + p * MR, rows = mc - ir;
                     for (int r = 0; r < rows; r++) dst[d + r] = a[src + ir + r];

@@ -18,8 +18,13 @@ import jdk.incubator.vector.VectorSpecies;
  *           micro-kernel: C tile [MR,NR] = alpha * (A micro-panel * B micro-panel) + beta * C tile
  * </pre>
  *
- * Blocking for Zen 3 (32 KiB L1D and 512 KiB L2 per core, 32 MiB shared L3), AVX2 (16 ymm).
- * The numbers were chosen by measurement on that machine; the reasons:
+ * Two widths, chosen once per JVM by {@link VectorWidth}: at 512 bits (AVX-512, 32 zmm) an
+ * 8 x 32 micro-tile, KC = 256, NC = 128; at 256 bits (AVX2, 16 ymm) a 4 x 16 tile, KC = 512,
+ * NC = 64. On Zen 5 (48 KiB L1D, 1 MiB L2) the 512-bit blocking was measured flat: KC 256..512 x
+ * NC 64..256 all within 84-88% of the same-run FMA peak on square-1024 (except the smallest NC
+ * with the longest KC); KC = 256 keeps the B micro-panel (256 x 32 floats = 32 KiB) in L1 beside
+ * the 8 KiB A micro-panel. The 256-bit blocking below was chosen on Zen 3 (32 KiB L1D, 512 KiB
+ * L2 per core, 32 MiB shared L3); the reasons:
  * <ul>
  *   <li>MR x NR = 4 x 16: 8 accumulators (4 rows x 2 vectors of 8) + 2 B vectors + 4 broadcast
  *       A values = 14 ymm registers. 8 independent FMA chains = FMA latency (4 cycles) x
@@ -60,18 +65,21 @@ import jdk.incubator.vector.VectorSpecies;
  * Packing buffers are kept per task and reused, so steady-state calls do not allocate them.
  */
 final class SimdGemm {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    /** 512-bit kernels (AVX-512) or 256-bit ones (AVX2), fixed for the JVM: see {@link VectorWidth}. */
+    static final boolean WIDE = VectorWidth.BITS == 512;
+    private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
 
-    /** Micro-tile rows (broadcast A values per k step); {@link GemmPacking#packA} unrolls for 4. */
-    static final int MR = 4;
-    /** Micro-tile columns: two 256-bit vectors of 8 floats. */
-    static final int NR = 16;
-    /** k block: A micro-panel MR x KC = 8 KiB; B micro-panels KC x NR = 32 KiB stream from L2. */
-    static final int KC = 512;
-    /** m block (multiple of MR): packed A block MC x KC = 2 MiB, streamed from L3 or memory. */
+    /** Micro-tile rows (broadcast A values per k step): 4 at 256 bits, 8 at 512. */
+    static final int MR = WIDE ? 8 : 4;
+    /** Micro-tile columns: two vectors (2 x 8 floats at 256 bits, 2 x 16 at 512). */
+    static final int NR = WIDE ? 32 : 16;
+    /** k block: A micro-panel MR x KC = 8 KiB at both widths, in L1 beside the B micro-panel being read. */
+    static final int KC = WIDE ? 256 : 512;
+    /** m block (multiple of MR): the packed A block MC x KC, streamed from L3 or memory. */
     static final int MC = 1024;
-    /** n block (multiple of NR): packed B block KC x NC = 128 KiB in L2. */
-    static final int NC = 64;
+    /** n block (multiple of NR): packed B block KC x NC = 128 KiB at both widths, in L2. */
+    static final int NC = WIDE ? 128 : 64;
 
     /** Below this many multiply-adds (m*n*k) the call runs on one thread: handing work to the pool costs more. */
     static final long PARALLEL_MIN_FMAS = 1L << 20;
@@ -200,8 +208,15 @@ final class SimdGemm {
         }
     }
 
+    /** The micro-kernel of the width in force; see {@link #kernel4x16} and {@link #kernel8x32}. */
+    static void kernel(int kc, float[] ap, int aIdx, float[] bp, int bIdx,
+                       int alphaBits, int betaBits, float[] c, int cIdx, int ldc) {
+        if (WIDE) kernel8x32(kc, ap, aIdx, bp, bIdx, alphaBits, betaBits, c, cIdx, ldc);
+        else kernel4x16(kc, ap, aIdx, bp, bIdx, alphaBits, betaBits, c, cIdx, ldc);
+    }
+
     /**
-     * The 4 x 16 micro-kernel: acc [4,16] = A micro-panel [4,kc] * B micro-panel [kc,16] in 8
+     * The 4 x 16 micro-kernel (256 bits): acc [4,16] = A micro-panel [4,kc] * B micro-panel [kc,16] in 8
      * registers, summed in k order; then C tile [4,16] (row stride ldc) = alpha * acc + beta * C
      * (beta == 0: C's old values are not read). alpha * acc and beta * c are rounded separately
      * and then added (no FMA), exactly like the scalar edge path in {@link #updateEdge}.
@@ -211,8 +226,9 @@ final class SimdGemm {
      * arguments live in xmm registers, which are the ymm registers: two of them held across the
      * k loop made C2 spill an accumulator; int bits wait in general-purpose registers instead.
      */
-    static void kernel(int kc, float[] ap, int aIdx, float[] bp, int bIdx,
-                       int alphaBits, int betaBits, float[] c, int cIdx, int ldc) {
+    static void kernel4x16(int kc, float[] ap, int aIdx, float[] bp, int bIdx,
+                           int alphaBits, int betaBits, float[] c, int cIdx, int ldc) {
+        final VectorSpecies<Float> S = S256;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -246,6 +262,72 @@ final class SimdGemm {
             c21.mul(alpha).add(FloatVector.fromArray(S, c, r2 + 8).mul(beta)).intoArray(c, r2 + 8);
             c30.mul(alpha).add(FloatVector.fromArray(S, c, r3).mul(beta)).intoArray(c, r3);
             c31.mul(alpha).add(FloatVector.fromArray(S, c, r3 + 8).mul(beta)).intoArray(c, r3 + 8);
+        }
+    }
+
+    /**
+     * The 8 x 32 micro-kernel (512 bits): acc [8,32] = A micro-panel [8,kc] * B micro-panel
+     * [kc,32] in 16 zmm accumulators, then C tile [8,32] = alpha * acc + beta * C as in
+     * {@link #kernel4x16}. 16 accumulators + 2 B vectors + 1 broadcast = 19 of the 32 zmm
+     * registers: C2 keeps them all in registers (it spills once ~32 values are live, so no k
+     * unrolling). 16 independent FMA chains cover the FMA latency times the two 512-bit pipes;
+     * per k step 2 vector loads and 8 broadcasts feed 16 FMAs.
+     */
+    static void kernel8x32(int kc, float[] ap, int aIdx, float[] bp, int bIdx,
+                           int alphaBits, int betaBits, float[] c, int cIdx, int ldc) {
+        final VectorSpecies<Float> S = S512;
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        // one induction variable, B index derived from it (NR / MR = 4), as in kernel4x16
+        int bBase = bIdx - 4 * aIdx, aEnd = aIdx + kc * 8;
+        for (int ai = aIdx; ai < aEnd; ai += 8) {
+            int bi = bBase + 4 * ai;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 16);
+            FloatVector av;
+            av = FloatVector.broadcast(S, ap[ai]);     c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ai + 1]); c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ai + 2]); c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ai + 3]); c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ai + 4]); c40 = av.fma(b0, c40); c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ai + 5]); c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, ap[ai + 6]); c60 = av.fma(b0, c60); c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, ap[ai + 7]); c70 = av.fma(b0, c70); c71 = av.fma(b1, c71);
+        }
+        float alpha = Float.intBitsToFloat(alphaBits), beta = Float.intBitsToFloat(betaBits);
+        int r0 = cIdx, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc, r6 = r5 + ldc, r7 = r6 + ldc;
+        if (beta == 0f) {
+            c00.mul(alpha).intoArray(c, r0); c01.mul(alpha).intoArray(c, r0 + 16);
+            c10.mul(alpha).intoArray(c, r1); c11.mul(alpha).intoArray(c, r1 + 16);
+            c20.mul(alpha).intoArray(c, r2); c21.mul(alpha).intoArray(c, r2 + 16);
+            c30.mul(alpha).intoArray(c, r3); c31.mul(alpha).intoArray(c, r3 + 16);
+            c40.mul(alpha).intoArray(c, r4); c41.mul(alpha).intoArray(c, r4 + 16);
+            c50.mul(alpha).intoArray(c, r5); c51.mul(alpha).intoArray(c, r5 + 16);
+            c60.mul(alpha).intoArray(c, r6); c61.mul(alpha).intoArray(c, r6 + 16);
+            c70.mul(alpha).intoArray(c, r7); c71.mul(alpha).intoArray(c, r7 + 16);
+        } else {
+            c00.mul(alpha).add(FloatVector.fromArray(S, c, r0).mul(beta)).intoArray(c, r0);
+            c01.mul(alpha).add(FloatVector.fromArray(S, c, r0 + 16).mul(beta)).intoArray(c, r0 + 16);
+            c10.mul(alpha).add(FloatVector.fromArray(S, c, r1).mul(beta)).intoArray(c, r1);
+            c11.mul(alpha).add(FloatVector.fromArray(S, c, r1 + 16).mul(beta)).intoArray(c, r1 + 16);
+            c20.mul(alpha).add(FloatVector.fromArray(S, c, r2).mul(beta)).intoArray(c, r2);
+            c21.mul(alpha).add(FloatVector.fromArray(S, c, r2 + 16).mul(beta)).intoArray(c, r2 + 16);
+            c30.mul(alpha).add(FloatVector.fromArray(S, c, r3).mul(beta)).intoArray(c, r3);
+            c31.mul(alpha).add(FloatVector.fromArray(S, c, r3 + 16).mul(beta)).intoArray(c, r3 + 16);
+            c40.mul(alpha).add(FloatVector.fromArray(S, c, r4).mul(beta)).intoArray(c, r4);
+            c41.mul(alpha).add(FloatVector.fromArray(S, c, r4 + 16).mul(beta)).intoArray(c, r4 + 16);
+            c50.mul(alpha).add(FloatVector.fromArray(S, c, r5).mul(beta)).intoArray(c, r5);
+            c51.mul(alpha).add(FloatVector.fromArray(S, c, r5 + 16).mul(beta)).intoArray(c, r5 + 16);
+            c60.mul(alpha).add(FloatVector.fromArray(S, c, r6).mul(beta)).intoArray(c, r6);
+            c61.mul(alpha).add(FloatVector.fromArray(S, c, r6 + 16).mul(beta)).intoArray(c, r6 + 16);
+            c70.mul(alpha).add(FloatVector.fromArray(S, c, r7).mul(beta)).intoArray(c, r7);
+            c71.mul(alpha).add(FloatVector.fromArray(S, c, r7 + 16).mul(beta)).intoArray(c, r7 + 16);
         }
     }
 

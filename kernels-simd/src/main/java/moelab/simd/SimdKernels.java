@@ -16,7 +16,9 @@ public final class SimdKernels implements Kernels {
     private final SimdElementwise elementwise;
     private final SimdMemorySimilarity memory;
 
+    /** Throws IllegalArgumentException when the forced vector width is not allowed here (see {@link VectorWidth}). */
     public SimdKernels(int threads) {
+        if (VectorWidth.ERROR != null) throw new IllegalArgumentException(VectorWidth.ERROR);
         this.parallel = new Parallel(threads);
         this.gemm = new SimdGemm(parallel);
         this.softmax = new SimdSoftmax(parallel);

@@ -13,8 +13,10 @@ public final class SimdKernelsProvider implements KernelsProvider {
     @Override public String unavailableReason() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty())
             return "the JVM was started without --add-modules jdk.incubator.vector";
-        return null;
+        return VectorWidth.ERROR;
     }
+
+    @Override public String description() { return isAvailable() ? VectorWidth.describe() : null; }
 
     @Override public Kernels create(int threads) { return new SimdKernels(threads); }
 }

@@ -20,11 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class Vec {
     private Vec() {}
 
-    /** The widest float vector the CPU has (8 lanes on AVX2, 16 on AVX-512). */
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** The vector width in force (see {@link VectorWidth}): 8 lanes at 256 bits, 16 at 512. */
+    static final VectorSpecies<Float> S = VectorWidth.BITS == 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
     static final int L = S.length();
     /** Int lanes of the same vector size, for exp's exponent bits. */
-    static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> SI = VectorWidth.BITS == 512 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
 
     /** Lane i takes lane i ^ 1, i ^ 2, i ^ 4, i ^ 8: partners in a pairwise sum. */
     private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(S, i -> i ^ 1);
