@@ -91,6 +91,19 @@ public interface Kernels {
     /** sum of a*b. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 
+    // ---------------------------------------------------------------- optimizer
+
+    /**
+     * One AdamW update of n parameters (decoupled weight decay), in exactly this float arithmetic
+     * per element (no FMA, so every back end gives the same bits as the reference):
+     * m = beta1*m + (1-beta1)*g; v = beta2*v + ((1-beta2)*g)*g;
+     * w -= (stepSize*m) / (sqrt(v)*invSqrtBc2 + eps) + decay*w.
+     * stepSize = lr / (1 - beta1^t), invSqrtBc2 = 1/sqrt(1 - beta2^t), decay = lr * weight decay.
+     * w [n] at wOff; g, m, v [n] from offset 0.
+     */
+    void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n,
+                     float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay);
+
     // ---------------------------------------------------------------- memory-aware routing
 
     /** Floor on ||x||·||p|| in the cosine (PyTorch's cosine_similarity convention). */

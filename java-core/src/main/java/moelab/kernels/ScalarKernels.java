@@ -177,6 +177,19 @@ public final class ScalarKernels implements Kernels {
         return s;
     }
 
+    // w, g, m, v [n]
+    @Override
+    public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n,
+                            float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) {
+        for (int j = 0; j < n; j++) {
+            float gj = g[j];
+            m[j] = beta1 * m[j] + (1 - beta1) * gj;
+            v[j] = beta2 * v[j] + (1 - beta2) * gj * gj;
+            float denom = (float) Math.sqrt(v[j]) * invSqrtBc2 + eps;
+            w[wOff + j] -= stepSize * m[j] / denom + decay * w[wOff + j];
+        }
+    }
+
     // x [T, d], p [E, d], active [E] -> m [T, E]
     @Override
     public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,

@@ -108,6 +108,10 @@ public final class TimedKernels implements Kernels {
         long t = start(); float s = inner.dot(a, aOff, b, bOff, n); stop(t); return s;
     }
     // x [T, d], p [E, d] -> m [T, E]
+    @Override public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n,
+                                      float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) {
+        long t = start(); inner.adamwUpdate(w, wOff, g, m, v, n, beta1, beta2, eps, stepSize, invSqrtBc2, decay); stop(t);
+    }
     @Override public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
                                            int tokens, int experts, int d) {
         long t = start(); inner.memorySimilarity(x, xOff, p, active, m, mOff, tokens, experts, d); stop(t);

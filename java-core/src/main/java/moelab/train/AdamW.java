@@ -1,6 +1,8 @@
 package moelab.train;
 
 import moelab.autograd.Parameters;
+import moelab.kernels.Backends;
+import moelab.kernels.Kernels;
 import moelab.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -12,7 +14,8 @@ import java.util.Map;
  * directly to the weights (decoupled), not through the gradient. By default only matrices
  * (rank >= 2) decay; norm gains and biases do not.
  *
- * <p>p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p), with m, v the running first and second moments.
+ * <p>p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p), with m, v the running first and second moments;
+ * the elementwise update is the {@link Kernels#adamwUpdate} kernel (the same bits on every back end).
  */
 public final class AdamW {
     private final List<String> names = new ArrayList<>();
@@ -52,6 +55,7 @@ public final class AdamW {
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         float stepSize = (float) (lr / bc1);
         float invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
+        Kernels kernels = Backends.get();
         for (int i = 0; i < params.size(); i++) {
             Tensor p = params.get(i);
             float[] g = p.grad();
@@ -59,13 +63,7 @@ public final class AdamW {
             float[] w = p.data(), mi = m.get(i), vi = v.get(i);
             int off = p.offset();
             float decay = decays.get(i) ? lr * weightDecay : 0f;
-            for (int j = 0; j < g.length; j++) {
-                float gj = g[j];
-                mi[j] = beta1 * mi[j] + (1 - beta1) * gj;
-                vi[j] = beta2 * vi[j] + (1 - beta2) * gj * gj;
-                float denom = (float) Math.sqrt(vi[j]) * invSqrtBc2 + eps;
-                w[off + j] -= stepSize * mi[j] / denom + decay * w[off + j];
-            }
+            kernels.adamwUpdate(w, off, g, mi, vi, g.length, beta1, beta2, eps, stepSize, invSqrtBc2, decay);
         }
     }
 

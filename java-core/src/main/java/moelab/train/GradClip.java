@@ -1,6 +1,8 @@
 package moelab.train;
 
 import moelab.autograd.Parameters;
+import moelab.kernels.Backends;
+import moelab.kernels.Kernels;
 import moelab.tensor.Tensor;
 
 /** Gradient clipping by the global L2 norm over all parameters. */
@@ -19,10 +21,11 @@ public final class GradClip {
         double norm = Math.sqrt(ss);
         if (norm > maxNorm) {
             float s = (float) (maxNorm / (norm + 1e-6));
+            Kernels kernels = Backends.get();
             for (Tensor t : params.asMap().values()) {
                 float[] g = t.grad();
                 if (g == null) continue;
-                for (int i = 0; i < g.length; i++) g[i] *= s;
+                kernels.scale(s, g, 0, g.length);
             }
         }
         return norm;

@@ -438,6 +438,35 @@ public abstract class KernelContractTest {
     }
 
     @Test
+    void adamwUpdateMatchesReferenceExactly() {
+        Kernels k = candidate();
+        for (int n : LENGTHS) {
+            for (float decay : new float[] {0f, 3e-5f}) {
+                Random r = rnd(n, 9);
+                // w at an offset with guards; g, m, v from 0; v >= 0 as a second moment is
+                Buf w = Buf.of(3, n, i -> normal(r, 1));
+                float[] g = new float[n], m = new float[n], v = new float[n];
+                for (int i = 0; i < n; i++) {
+                    g[i] = normal(r, i % 5 == 0 ? 1e-4 : 1);
+                    m[i] = normal(r, 0.1);
+                    v[i] = i % 7 == 0 ? 0f : Math.abs(normal(r, 0.01));
+                }
+                Buf we = w.copy(), wa = w.copy();
+                float[] me = m.clone(), ma = m.clone(), ve = v.clone(), va = v.clone();
+                // step 3 of lr 1e-3, betas 0.9 / 0.95, eps 1e-8
+                float stepSize = (float) (1e-3 / (1 - Math.pow(0.9, 3))), invSqrtBc2 = (float) (1 / Math.sqrt(1 - Math.pow(0.95, 3)));
+                REF.adamwUpdate(we.a, we.off, g, me, ve, n, 0.9f, 0.95f, 1e-8f, stepSize, invSqrtBc2, decay);
+                k.adamwUpdate(wa.a, wa.off, g, ma, va, n, 0.9f, 0.95f, 1e-8f, stepSize, invSqrtBc2, decay);
+                String what = "adamwUpdate [n=" + n + ", decay=" + decay + "]";
+                // elementwise, one fixed operation order: every back end gives the same bits
+                assertBitsEqual(what + " w", we, wa);
+                assertArrayEquals(me, ma, 0f, what + " m");
+                assertArrayEquals(ve, va, 0f, what + " v");
+            }
+        }
+    }
+
+    @Test
     void axpyMatchesReference() {
         Kernels k = candidate();
         for (int n : LENGTHS) {

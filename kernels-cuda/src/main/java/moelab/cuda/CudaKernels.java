@@ -181,6 +181,7 @@ public final class CudaKernels implements Kernels {
     }
     @Override public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { host.add(a, aOff, b, bOff, out, outOff, n); }
     @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { host.mul(a, aOff, b, bOff, out, outOff, n); }
+    @Override public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n, float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) { host.adamwUpdate(w, wOff, g, m, v, n, beta1, beta2, eps, stepSize, invSqrtBc2, decay); }
     @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) { host.axpy(alpha, x, xOff, y, yOff, n); }
     @Override public void scale(float alpha, float[] x, int xOff, int n) { host.scale(alpha, x, xOff, n); }
     @Override public float sum(float[] x, int xOff, int n) { return host.sum(x, xOff, n); }

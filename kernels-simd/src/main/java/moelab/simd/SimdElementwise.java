@@ -32,6 +32,37 @@ final class SimdElementwise {
         });
     }
 
+    /**
+     * w [n] at wOff, g, m, v [n]: the AdamW update of {@link moelab.kernels.Kernels#adamwUpdate} with
+     * the reference's exact operation order (lanewise mul, add, sqrt, div: no FMA), so the bits
+     * are the scalar kernel's for every thread count. Memory bound (5 streams); split over the
+     * threads once the arrays are large.
+     */
+    void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n,
+                     float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) {
+        final float c1 = 1 - beta1, c2 = 1 - beta2;
+        Ranges.forEach(parallel, n, 1, MIN_TASK, L, (from, to) -> {
+            int j = from;
+            for (int end = from + S.loopBound(to - from); j < end; j += L) {
+                FloatVector gj = FloatVector.fromArray(S, g, j);
+                FloatVector mj = FloatVector.fromArray(S, m, j).mul(beta1).add(gj.mul(c1));
+                FloatVector vj = FloatVector.fromArray(S, v, j).mul(beta2).add(gj.mul(c2).mul(gj));
+                mj.intoArray(m, j);
+                vj.intoArray(v, j);
+                FloatVector denom = vj.sqrt().mul(invSqrtBc2).add(eps);
+                FloatVector wj = FloatVector.fromArray(S, w, wOff + j);
+                wj.sub(mj.mul(stepSize).div(denom).add(wj.mul(decay))).intoArray(w, wOff + j);
+            }
+            for (; j < to; j++) {
+                float gs = g[j];
+                m[j] = beta1 * m[j] + c1 * gs;
+                v[j] = beta2 * v[j] + c2 * gs * gs;
+                float den = (float) Math.sqrt(v[j]) * invSqrtBc2 + eps;
+                w[wOff + j] -= stepSize * m[j] / den + decay * w[wOff + j];
+            }
+        });
+    }
+
     // a, b, out [n]; out may alias a or b
     void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
         Ranges.forEach(parallel, n, 1, MIN_TASK, L, (from, to) -> {

@@ -62,6 +62,12 @@ public final class SimdKernels implements Kernels {
     @Override public float sum(float[] x, int xOff, int n) { return elementwise.sum(x, xOff, n); }
     @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return elementwise.dot(a, aOff, b, bOff, n); }
 
+    // w, g, m, v [n]
+    @Override public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n,
+                                      float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) {
+        elementwise.adamwUpdate(w, wOff, g, m, v, n, beta1, beta2, eps, stepSize, invSqrtBc2, decay);
+    }
+
     // x [T, d], p [E, d], active [E] -> m [T, E]
     @Override public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
                                            int tokens, int experts, int d) {

@@ -39,6 +39,7 @@ abstract class SimdBackedKernels implements Kernels {
     @Override public float sum(float[] x, int xOff, int n) { return simd.sum(x, xOff, n); }
     @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return simd.dot(a, aOff, b, bOff, n); }
     // x [T, d], p [E, d], active [E] -> m [T, E]
+    @Override public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n, float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) { simd.adamwUpdate(w, wOff, g, m, v, n, beta1, beta2, eps, stepSize, invSqrtBc2, decay); }
     @Override public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff, int tokens, int experts, int d) { simd.memorySimilarity(x, xOff, p, active, m, mOff, tokens, experts, d); }
     // x [T, d], p [E, d], active [E], m, dm [T, E] -> dx [T, d] (accumulated)
     @Override public void memorySimilarityBackward(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff, float[] dm, int dmOff, float[] dx, int dxOff, int tokens, int experts, int d) { simd.memorySimilarityBackward(x, xOff, p, active, m, mOff, dm, dmOff, dx, dxOff, tokens, experts, d); }
