@@ -126,18 +126,13 @@ public final class Transformer {
         return new Output(logits, aux, Collections.unmodifiableList(routing));
     }
 
-    // h [B*S, d] -> [B*S, d]
+    // h [B*S, d] -> [B*S, d]; q, k, v and the attention output stay [B*S, H*dh] (no head transposes)
     private Tensor attention(Block b, Tensor h, TokenInfo info) {
-        int batch = info.batch(), seq = info.seqLen(), heads = cfg.heads(), dh = cfg.dModel() / heads;
-        Tensor q = Attention.rope(splitHeads(MatMul.matmul(h, b.wq), batch, seq, heads, dh), cfg.ropeBase());
-        Tensor k = Attention.rope(splitHeads(MatMul.matmul(h, b.wk), batch, seq, heads, dh), cfg.ropeBase());
-        Tensor v = splitHeads(MatMul.matmul(h, b.wv), batch, seq, heads, dh);
-        Tensor o = Attention.causal(q, k, v);                                       // [B, H, S, dh]
-        return MatMul.matmul(o.transpose(1, 2).contiguous().reshape(batch * seq, cfg.dModel()), b.wo);
-    }
-
-    // [B*S, d] -> [B, H, S, dh]
-    private static Tensor splitHeads(Tensor x, int batch, int seq, int heads, int dh) {
-        return x.reshape(batch, seq, heads, dh).transpose(1, 2).contiguous();
+        int batch = info.batch(), heads = cfg.heads();
+        Tensor q = Attention.ropeHeads(MatMul.matmul(h, b.wq), batch, heads, cfg.ropeBase());
+        Tensor k = Attention.ropeHeads(MatMul.matmul(h, b.wk), batch, heads, cfg.ropeBase());
+        Tensor v = MatMul.matmul(h, b.wv);
+        Tensor o = Attention.causalHeads(q, k, v, batch, heads);                   // [B*S, H*dh]
+        return MatMul.matmul(o, b.wo);
     }
 }

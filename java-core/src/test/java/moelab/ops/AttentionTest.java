@@ -42,7 +42,8 @@ class AttentionTest {
     }
 
     @Test void matchesNaiveLoop() {
-        int[][] shapes = {{2, 3, 5, 4}, {1, 1, 1, 2}, {1, 2, 7, 6}, {1, 1, 13, 3}, {3, 1, 2, 9}};
+        // S up to and past several query blocks (64): 64, 65 and 150 cross block edges
+        int[][] shapes = {{2, 3, 5, 4}, {1, 1, 1, 2}, {1, 2, 7, 6}, {1, 1, 13, 3}, {3, 1, 2, 9}, {1, 1, 64, 3}, {1, 2, 65, 5}, {2, 1, 150, 4}};
         for (int[] shape : shapes) {
             Tensor[] t = qkv(Arrays.hashCode(shape), shape);
             float[] got = Attention.causal(t[0], t[1], t[2]).toArray();
@@ -121,6 +122,48 @@ class AttentionTest {
             }, t[i]);
         }
         GradAccumulation.assertAccumulates("rope", x -> Attention.rope(x, 10000), t[0]);
+    }
+
+    /** [B, H, S, Dh] -> [B*S, H*Dh], the layout of x·Wq. */
+    static Tensor tokenMajor(Tensor x) {
+        int[] s = x.shape();
+        return x.transpose(1, 2).contiguous().reshape(s[0] * s[2], s[1] * s[3]);
+    }
+
+    @Test void tokenMajorLayoutGivesTheSameAttention() {
+        int[][] shapes = {{1, 1, 1, 2}, {2, 3, 5, 4}, {1, 4, 64, 6}, {2, 2, 65, 2}, {1, 3, 131, 8}};
+        for (int[] shape : shapes) {
+            Tensor[] t = qkv(Arrays.hashCode(shape) + 7, shape);
+            float[] want = tokenMajor(Attention.causal(t[0], t[1], t[2])).toArray();
+            float[] got = Attention.causalHeads(tokenMajor(t[0]), tokenMajor(t[1]), tokenMajor(t[2]), shape[0], shape[1]).toArray();
+            // the same products over the same keys: equal up to the order of sums inside a GEMM
+            for (int i = 0; i < want.length; i++)
+                assertEquals(want[i], got[i], 1e-5 * (1 + Math.abs(want[i])), Arrays.toString(shape) + " element " + i);
+            float[] rw = tokenMajor(Attention.rope(t[0], 10000)).toArray();
+            float[] rg = Attention.ropeHeads(tokenMajor(t[0]), shape[0], shape[1], 10000).toArray();
+            assertArrayEquals(rw, rg, Arrays.toString(shape) + " rope");
+        }
+    }
+
+    @Test void tokenMajorGradients() {
+        int[][] shapes = {{1, 1, 1, 2}, {2, 2, 3, 4}, {1, 3, 5, 2}, {1, 1, 67, 2}};
+        for (int[] shape : shapes) {
+            int b = shape[0], h = shape[1];
+            Random rng = new Random(Arrays.hashCode(shape));
+            int rows = b * shape[2], cols = h * shape[3];
+            Tensor[] t = {Tensor.randn(rng, 1f, rows, cols).requiresGrad(true), Tensor.randn(rng, 1f, rows, cols).requiresGrad(true),
+                    Tensor.randn(rng, 1f, rows, cols).requiresGrad(true)};
+            GradCheck.check("causalHeads " + Arrays.toString(shape), in -> Attention.causalHeads(in[0], in[1], in[2], b, h), t);
+            GradCheck.check("ropeHeads " + Arrays.toString(shape), in -> Attention.ropeHeads(in[0], b, h, 500), t[0]);
+        }
+    }
+
+    @Test void tokenMajorShapeErrors() {
+        ShapeException e = assertThrows(ShapeException.class,
+                () -> Attention.causalHeads(Tensor.zeros(6, 8), Tensor.zeros(6, 8), Tensor.zeros(6, 8), 4, 2));
+        assertTrue(e.getMessage().contains("[6, 8]") && e.getMessage().contains("B=4"), e.getMessage());
+        e = assertThrows(ShapeException.class, () -> Attention.ropeHeads(Tensor.zeros(6, 9), 2, 3, 10000));
+        assertTrue(e.getMessage().contains("Dh=3"), e.getMessage());
     }
 
     @Test void shapeErrorsNameOpAndShapes() {
