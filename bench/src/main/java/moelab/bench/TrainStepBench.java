@@ -58,7 +58,11 @@ public final class TrainStepBench {
 
     /** One thread count's result. */
     record Result(int threads, double[] roundTokensPerSec, double medianTokensPerSec, int profiledSteps,
-                  double profiledWallSec, Profile.Snapshot profile, long parameters, double firstLoss) {}
+                  double profiledWallSec, Profile.Snapshot profile, long parameters, double firstLoss,
+                  double allocatedBytesPerStep) {}
+
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
 
     public static void main(String[] args) throws IOException {
         int[] threads = {1, 2};
@@ -131,6 +135,8 @@ public final class TrainStepBench {
             if (i == 0) firstLoss = loss;
         }
         double[] tps = new double[rounds];
+        // heap bytes allocated by every thread (the kernel pool's too) over the timed rounds
+        long alloc0 = THREADS.getTotalThreadAllocatedBytes();
         for (int r = 0; r < rounds; r++) {
             long t0 = System.nanoTime();
             for (int i = 0; i < steps; i++) {
@@ -139,6 +145,7 @@ public final class TrainStepBench {
             }
             tps[r] = (double) steps * tokensPerStep / ((System.nanoTime() - t0) * 1e-9);
         }
+        double allocPerStep = (double) (THREADS.getTotalThreadAllocatedBytes() - alloc0) / ((long) rounds * steps);
         Profile.enable(true);
         Profile.reset();
         long t0 = System.nanoTime();
@@ -148,7 +155,8 @@ public final class TrainStepBench {
         Profile.enable(false);
         double[] sorted = tps.clone();
         Arrays.sort(sorted);
-        return new Result(threads, tps, sorted[sorted.length / 2], steps, wall, snap, trainer.model().parameters().count(), firstLoss);
+        return new Result(threads, tps, sorted[sorted.length / 2], steps, wall, snap, trainer.model().parameters().count(), firstLoss,
+                allocPerStep);
     }
 
     /**
@@ -207,6 +215,7 @@ public final class TrainStepBench {
                 r.threads(), r.medianTokensPerSec(), rounds, tokensPerStep / r.medianTokensPerSec());
         System.out.printf(Locale.ROOT, "  %,d parameters, first loss %.4f (ln V + %d x LBL at balance = %.4f)%n",
                 r.parameters(), r.firstLoss(), LAYERS, Math.log(VOCAB) + LAYERS * 0.01);
+        System.out.printf(Locale.ROOT, "  heap allocated: %.1f MB per step (all threads, timed rounds)%n", r.allocatedBytesPerStep() / 1e6);
         Profile.Snapshot s = r.profile();
         double steps = r.profiledSteps(), wallNs = r.profiledWallSec() * 1e9;
         double profiledTps = steps * tokensPerStep / r.profiledWallSec();
@@ -255,7 +264,8 @@ public final class TrainStepBench {
             b.append(i == 0 ? "\n" : ",\n");
             b.append(String.format(Locale.ROOT, "    {\"threads\": %d, \"tokens_per_s\": %.3f, \"rounds_tokens_per_s\": %s,\n",
                     r.threads(), r.medianTokensPerSec(), Arrays.toString(r.roundTokensPerSec())));
-            b.append(String.format(Locale.ROOT, "     \"parameters\": %d, \"first_loss\": %.6f,\n", r.parameters(), r.firstLoss()));
+            b.append(String.format(Locale.ROOT, "     \"parameters\": %d, \"first_loss\": %.6f, \"allocated_mb_per_step\": %.1f,\n",
+                    r.parameters(), r.firstLoss(), r.allocatedBytesPerStep() / 1e6));
             b.append(String.format(Locale.ROOT, "     \"profiled_step_ms\": %.3f, \"breakdown\": {", wallNs / n / 1e6));
             List<Object[]> rows = rows(r);
             for (int j = 0; j < rows.size(); j++) {
