@@ -3,7 +3,12 @@
  * Panama bindings (java: moelab.nativ.moelab_kernels_h; a test checks every prototype below
  * against them). All matrices are row-major float32; callers pass pointers that already include
  * their offsets. Every function is single-threaded and deterministic: the Java side splits work
- * into fixed partitions for threads. Built with -mavx2 -mfma: call only on a CPU that has both.
+ * into fixed partitions for threads.
+ *
+ * The kernels (moelab_vector_bits and everything after it) are compiled twice and exported with
+ * an ISA suffix (isa.h): moelab_sgemm_avx2 (-mavx2 -mfma) and moelab_sgemm_avx512 (-mavx512f
+ * -mavx512bw -mavx512dq -mavx512vl). Call a set only on a CPU whose moelab_cpu_features() has
+ * its bits. moelab_version and moelab_cpu_features have no suffix and run on any x86-64.
  *
  * Keep one prototype per line: the signature test parses them with a simple pattern.
  */
@@ -16,6 +21,19 @@ extern "C" {
 
 /* Version of this interface; the Java side refuses a library with another one. */
 int moelab_version(void);
+
+/* Bits of MOELAB_CPU_*: what this CPU and OS support (cpuid + xgetbv, through gcc's builtins). */
+int moelab_cpu_features(void);
+
+#define MOELAB_CPU_AVX2 1
+#define MOELAB_CPU_FMA 2
+#define MOELAB_CPU_AVX512F 4
+#define MOELAB_CPU_AVX512BW 8
+#define MOELAB_CPU_AVX512DQ 16
+#define MOELAB_CPU_AVX512VL 32
+
+/* 256 or 512: the vector width the unit was compiled for (tells which copy a caller reached). */
+int moelab_vector_bits(void);
 
 /* C [m,n] = alpha * op(A) [m,k] * op(B) [k,n] + beta * C; trans_a: A stored [k,m], trans_b: B stored [n,k]. beta == 0 ignores C's old values. */
 void moelab_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
+#include "isa.h"
 #include "moelab_kernels.h"
 
 /* Lane mask with the first `rem` (0..8) lanes set. */

@@ -7,8 +7,12 @@ import static moelab.nativ.moelab_kernels_h.*;
 
 /**
  * The native C back end ("native"): SGEMM, softmax (+ backward), top-k, fused SwiGLU (+ backward)
- * and the memory similarity (+ backward) run in libmoelab.so (AVX2/FMA, native/src/main/c); the
- * other kernels (logSoftmax, RMSNorm, elementwise, sum/dot) are delegated to the SIMD back end.
+ * and the memory similarity (+ backward) run in libmoelab.so (native/src/main/c); the other kernels
+ * (logSoftmax, RMSNorm, elementwise, sum/dot) are delegated to the SIMD back end.
+ *
+ * <p>The library holds an AVX2 and an AVX-512 copy of every kernel; each instance binds one
+ * ({@link NativeIsa}): the widest this CPU runs, or the width forced by -Dmoelab.vectorBits /
+ * MOELAB_VECTOR_BITS. {@link #isa()} says which and why.
  *
  * <p>Heap float[] go to C without copies: MemorySegment.ofArray, downcalls linked critical with
  * heap access. Every C function is single-threaded; with more threads the Java side splits the
@@ -20,22 +24,52 @@ import static moelab.nativ.moelab_kernels_h.*;
 public final class NativeKernels extends SimdBackedKernels {
     /** Below this much work (flops or elements) a call stays on one thread. */
     private static final long PARALLEL_MIN_WORK = 1 << 16;
-    private static final int MR = 6, NR = 16; // the C micro-kernel's tile: thread splits follow it
 
     private final Parallel parallel;
+    private final NativeIsa isa;
+    private final String isaDescription;
 
+    /**
+     * The kernels at the width moelab.vectorBits / MOELAB_VECTOR_BITS asks for (default: the widest
+     * this CPU has).
+     *
+     * @throws IllegalStateException when libmoelab.so cannot be used here
+     * @throws IllegalArgumentException when the requested width is not 256/512/auto or this CPU cannot run it
+     */
     public NativeKernels(int threads) {
+        this(threads, choose(NativeIsa.Request.fromEnvironment()));
+    }
+
+    /** With the copy already chosen (tests run both widths in one JVM). */
+    NativeKernels(int threads, NativeIsa.Choice choice) {
         super(threads);
+        this.isa = choice.isa();
+        this.isaDescription = choice.description();
+        this.parallel = new Parallel(threads);
+    }
+
+    /** The library's answer for a request; checks the library first. */
+    static NativeIsa.Choice choose(NativeIsa.Request request) {
         String reason = NativeLibrary.moelab().unavailableReason();
         if (reason != null) throw new IllegalStateException("native kernels unavailable: " + reason);
         int version = moelab_version();
         if (version != NativeLibrary.VERSION)
             throw new IllegalStateException("libmoelab.so has interface version " + version + ", the bindings expect " + NativeLibrary.VERSION);
-        this.parallel = new Parallel(threads);
+        return NativeIsa.choose(request, moelab_cpu_features(), hasCopy(NativeIsa.AVX512));
     }
 
     @Override public String name() { return "native"; }
     @Override public int threads() { return parallel.threads(); }
+
+    /**
+     * Which copy of the C kernels this instance calls and why, e.g.
+     * "avx512 (cpuid: avx512f avx512bw avx512dq avx512vl; moelab.vectorBits=auto)" or
+     * "avx2 (forced by moelab.vectorBits=256)".
+     */
+    public String isa() { return isaDescription; }
+
+    /** 256 or 512, as reported by the compiled code this instance calls (not by the choice). */
+    public int vectorBits() { return moelab_vector_bits(isa); }
 
     /** [off, off + len) of a float[] as a segment; throws naming the op when it does not fit. */
     static MemorySegment seg(String op, String name, float[] a, int off, long len) {
@@ -69,36 +103,42 @@ public final class NativeKernels extends SimdBackedKernels {
         MemorySegment bs = seg(shapes, "B", b, bOff, span(bRows, bCols, ldb));
         MemorySegment cs = seg(shapes, "C", c, cOff, span(m, n, ldc));
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
-        int[] grid = gemmGrid(threads(), m, n, k);
+        int[] grid = gemmGrid(threads(), m, n, k, isa.mr, isa.nr);
         if (grid[0] * grid[1] == 1) {
-            moelab_sgemm(ta, tb, m, n, k, alpha, as, lda, bs, ldb, beta, cs, ldc);
+            moelab_sgemm(isa, ta, tb, m, n, k, alpha, as, lda, bs, ldb, beta, cs, ldc);
             return;
         }
         // a fixed split of C into row blocks (MR multiples) or column blocks (NR multiples);
         // each part is an SGEMM on sub-matrices, found by pointer offsets
         boolean byRows = grid[0] > 1;
-        int parts = byRows ? grid[0] : grid[1], unit = byRows ? MR : NR, len = byRows ? m : n;
+        int parts = byRows ? grid[0] : grid[1], unit = byRows ? isa.mr : isa.nr, len = byRows ? m : n;
         int per = ((len + parts - 1) / parts + unit - 1) / unit * unit;
         parallel.run(parts, part -> {
             int lo = Math.min(len, part * per), hi = Math.min(len, lo + per);
             if (lo >= hi) return;
             if (byRows) {
                 long aStart = transA ? lo : (long) lo * lda;
-                moelab_sgemm(ta, tb, hi - lo, n, k, alpha, as.asSlice(4 * aStart), lda, bs, ldb, beta,
+                moelab_sgemm(isa, ta, tb, hi - lo, n, k, alpha, as.asSlice(4 * aStart), lda, bs, ldb, beta,
                         cs.asSlice(4L * lo * ldc), ldc);
             } else {
                 long bStart = transB ? (long) lo * ldb : lo;
-                moelab_sgemm(ta, tb, m, hi - lo, k, alpha, as, lda, bs.asSlice(4 * bStart), ldb, beta,
+                moelab_sgemm(isa, ta, tb, m, hi - lo, k, alpha, as, lda, bs.asSlice(4 * bStart), ldb, beta,
                         cs.asSlice(4L * lo), ldc);
             }
         });
     }
 
-    /** {row parts, column parts}: split the longer side of C, at most one part per thread, none for small work. */
-    static int[] gemmGrid(int threads, int m, int n, int k) {
+    /** {@link #gemmGrid(int, int, int, int, int, int)} for the AVX2 tile, 6 x 16. */
+    static int[] gemmGrid(int threads, int m, int n, int k) { return gemmGrid(threads, m, n, k, 6, 16); }
+
+    /**
+     * {row parts, column parts}: split the longer side of C (in mr x nr tiles of the micro-kernel),
+     * at most one part per thread, none for small work.
+     */
+    static int[] gemmGrid(int threads, int m, int n, int k, int mr, int nr) {
         if (threads == 1 || 2L * m * n * k < 8 * PARALLEL_MIN_WORK) return new int[] {1, 1};
-        int rowTiles = (m + MR - 1) / MR, colTiles = (n + NR - 1) / NR;
-        if ((long) m * NR >= (long) n * MR) return new int[] {Math.min(threads, rowTiles), 1};
+        int rowTiles = (m + mr - 1) / mr, colTiles = (n + nr - 1) / nr;
+        if ((long) m * nr >= (long) n * mr) return new int[] {Math.min(threads, rowTiles), 1};
         return new int[] {1, Math.min(threads, colTiles)};
     }
 
@@ -133,7 +173,7 @@ public final class NativeKernels extends SimdBackedKernels {
     public void softmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) {
         checkRows("softmaxRows", rows, cols);
         MemorySegment xs = seg("softmaxRows", "x", x, xOff, (long) rows * cols), ys = seg("softmaxRows", "y", y, yOff, (long) rows * cols);
-        rowParts(rows, cols, (lo, hi) -> moelab_softmax_rows(xs.asSlice(4L * lo * cols), ys.asSlice(4L * lo * cols), hi - lo, cols));
+        rowParts(rows, cols, (lo, hi) -> moelab_softmax_rows(isa, xs.asSlice(4L * lo * cols), ys.asSlice(4L * lo * cols), hi - lo, cols));
     }
 
     // y, dy, dx [rows, cols]
@@ -143,7 +183,7 @@ public final class NativeKernels extends SimdBackedKernels {
         checkRows(op, rows, cols);
         long len = (long) rows * cols;
         MemorySegment ys = seg(op, "y", y, yOff, len), gs = seg(op, "dy", dy, dyOff, len), ds = seg(op, "dx", dx, dxOff, len);
-        rowParts(rows, cols, (lo, hi) -> moelab_softmax_backward_rows(ys.asSlice(4L * lo * cols), gs.asSlice(4L * lo * cols),
+        rowParts(rows, cols, (lo, hi) -> moelab_softmax_backward_rows(isa, ys.asSlice(4L * lo * cols), gs.asSlice(4L * lo * cols),
                 ds.asSlice(4L * lo * cols), hi - lo, cols));
     }
 
@@ -154,7 +194,7 @@ public final class NativeKernels extends SimdBackedKernels {
         if (k < 0 || k > cols) throw new IllegalArgumentException("topkRows: k=" + k + " must be in [0, " + cols + "] (cols)");
         MemorySegment xs = seg("topkRows", "x", x, xOff, (long) rows * cols);
         MemorySegment is = seg("topkRows", "idx", idx, idxOff, (long) rows * k), vs = seg("topkRows", "val", val, valOff, (long) rows * k);
-        rowParts(rows, cols, (lo, hi) -> moelab_topk_rows(xs.asSlice(4L * lo * cols), hi - lo, cols, k,
+        rowParts(rows, cols, (lo, hi) -> moelab_topk_rows(isa, xs.asSlice(4L * lo * cols), hi - lo, cols, k,
                 is.asSlice(4L * lo * k), vs.asSlice(4L * lo * k)));
     }
 
@@ -179,7 +219,7 @@ public final class NativeKernels extends SimdBackedKernels {
     public void swigluForward(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int n) {
         if (n < 0) throw new IllegalArgumentException("swigluForward: n=" + n + " < 0");
         MemorySegment as = seg("swigluForward", "a", a, aOff, n), bs = seg("swigluForward", "b", b, bOff, n), hs = seg("swigluForward", "h", h, hOff, n);
-        elementParts(n, (lo, hi) -> moelab_swiglu_forward(as.asSlice(4L * lo), bs.asSlice(4L * lo), hs.asSlice(4L * lo), hi - lo));
+        elementParts(n, (lo, hi) -> moelab_swiglu_forward(isa, as.asSlice(4L * lo), bs.asSlice(4L * lo), hs.asSlice(4L * lo), hi - lo));
     }
 
     // a, b, dh, da, db [n]
@@ -191,7 +231,7 @@ public final class NativeKernels extends SimdBackedKernels {
         if (da == null && db == null) return;
         MemorySegment as = seg(op, "a", a, aOff, n), bs = seg(op, "b", b, bOff, n), gs = seg(op, "dh", dh, dhOff, n);
         MemorySegment das = da == null ? null : seg(op, "da", da, daOff, n), dbs = db == null ? null : seg(op, "db", db, dbOff, n);
-        elementParts(n, (lo, hi) -> moelab_swiglu_backward(as.asSlice(4L * lo), bs.asSlice(4L * lo), gs.asSlice(4L * lo),
+        elementParts(n, (lo, hi) -> moelab_swiglu_backward(isa, as.asSlice(4L * lo), bs.asSlice(4L * lo), gs.asSlice(4L * lo),
                 das == null ? MemorySegment.NULL : das.asSlice(4L * lo), dbs == null ? MemorySegment.NULL : dbs.asSlice(4L * lo), hi - lo));
     }
 
@@ -218,7 +258,7 @@ public final class NativeKernels extends SimdBackedKernels {
         checkSimilarity(op, tokens, experts, d);
         MemorySegment xs = seg(op, "x", x, xOff, (long) tokens * d), ps = seg(op, "p", p, 0, (long) experts * d);
         MemorySegment ms = seg(op, "m", m, mOff, (long) tokens * experts), act = activeBytes(op, active, experts);
-        rowParts(tokens, (long) experts * d, (lo, hi) -> moelab_memory_similarity(xs.asSlice(4L * lo * d), ps, act,
+        rowParts(tokens, (long) experts * d, (lo, hi) -> moelab_memory_similarity(isa, xs.asSlice(4L * lo * d), ps, act,
                 ms.asSlice(4L * lo * experts), hi - lo, experts, d));
     }
 
@@ -231,7 +271,7 @@ public final class NativeKernels extends SimdBackedKernels {
         long td = (long) tokens * d, te = (long) tokens * experts;
         MemorySegment xs = seg(op, "x", x, xOff, td), ps = seg(op, "p", p, 0, (long) experts * d), act = activeBytes(op, active, experts);
         MemorySegment ms = seg(op, "m", m, mOff, te), gs = seg(op, "dm", dm, dmOff, te), dxs = seg(op, "dx", dx, dxOff, td);
-        rowParts(tokens, (long) experts * d, (lo, hi) -> moelab_memory_similarity_backward(xs.asSlice(4L * lo * d), ps, act,
+        rowParts(tokens, (long) experts * d, (lo, hi) -> moelab_memory_similarity_backward(isa, xs.asSlice(4L * lo * d), ps, act,
                 ms.asSlice(4L * lo * experts), gs.asSlice(4L * lo * experts), dxs.asSlice(4L * lo * d), hi - lo, experts, d));
     }
 }

@@ -6,8 +6,9 @@ import moelab.kernels.KernelsProvider;
 /**
  * Registers the native C back end ("native"). Below simd in priority: it is chosen by name
  * (moelab.kernels / MOELAB_KERNELS), never silently. Unavailable, with the reason, when
- * libmoelab.so was not built (no gcc), the CPU lacks AVX2/FMA, or the SIMD back end it delegates
- * to cannot run.
+ * libmoelab.so was not built (no gcc), the CPU lacks AVX2/FMA, moelab.vectorBits /
+ * MOELAB_VECTOR_BITS asks for a width this CPU cannot run (or is not 256/512/auto), or the SIMD
+ * back end it delegates to cannot run.
  */
 public final class NativeKernelsProvider implements KernelsProvider {
     @Override public String name() { return "native"; }
@@ -17,7 +18,14 @@ public final class NativeKernelsProvider implements KernelsProvider {
     @Override public String unavailableReason() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty())
             return "it delegates to the SIMD kernels: start the JVM with --add-modules jdk.incubator.vector";
-        return NativeLibrary.moelab().unavailableReason();
+        String reason = NativeLibrary.moelab().unavailableReason();
+        if (reason != null) return reason;
+        try {
+            NativeKernels.choose(NativeIsa.Request.fromEnvironment());
+            return null;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return e.getMessage();
+        }
     }
 
     @Override public Kernels create(int threads) { return new NativeKernels(threads); }

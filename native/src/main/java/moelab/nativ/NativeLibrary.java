@@ -20,7 +20,7 @@ public final class NativeLibrary {
 
     static final String RESOURCE = "/native/linux-x86_64/libmoelab.so";
     /** Interface version the bindings were written for (moelab_version() in the header). */
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     /** A loaded library or the reason it is not there. */
     record Loaded(SymbolLookup lookup, Path path, String unavailableReason) {

@@ -88,6 +88,25 @@ class MoelabKernelsHeaderTest {
         assertEquals(new TreeSet<>(header.keySet()), bound, "functions bound in Java vs declared in " + HEADER);
     }
 
+    /** Every kernel of the header is in the library once per ISA copy (name_avx2, name_avx512); the ISA-independent ones once, unsuffixed. */
+    @Test
+    void theLibraryExportsEveryKernelForEachIsa() throws Exception {
+        NativeLibrary.Loaded lib = NativeLibrary.moelab();
+        org.junit.jupiter.api.Assumptions.assumeTrue(lib.ok(), () -> "libmoelab.so not loaded: " + lib.unavailableReason());
+        Map<String, FunctionDescriptor> header = parseHeader(Files.readString(HEADER));
+        boolean has512 = moelab_kernels_h.hasCopy(NativeIsa.AVX512);
+        assertTrue(has512, "this gcc builds the AVX-512 copy: it must be in the library");
+        for (String name : header.keySet()) {
+            if (moelab_kernels_h.UNSUFFIXED.contains(name)) {
+                assertTrue(lib.lookup().find(name).isPresent(), name + " missing from the library");
+                continue;
+            }
+            assertFalse(lib.lookup().find(name).isPresent(), name + " is exported without an ISA suffix: isa.h lacks its #define");
+            for (NativeIsa isa : NativeIsa.values())
+                assertTrue(lib.lookup().find(name + isa.suffix).isPresent(), name + isa.suffix + " missing from the library");
+        }
+    }
+
     @Test
     void theParserSeesTypesItCanMisread() {
         Map<String, FunctionDescriptor> d = parseHeader("""

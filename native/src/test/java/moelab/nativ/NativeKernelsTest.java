@@ -17,14 +17,28 @@ import moelab.kernels.ScalarKernels;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-/** The kernel contract for the native C back end on one thread (here) and two (nested), plus what the contract does not cover. */
+/**
+ * The kernel contract for the native C back end at both widths: the AVX2 copy on one thread (here)
+ * and two (nested), the AVX-512 copy on one and two (nested, skipped on a CPU without AVX-512),
+ * plus what the contract does not cover, at every width this CPU runs.
+ */
 class NativeKernelsTest extends KernelContractTest {
 
-    @Override protected Kernels candidate() { return Availability.nativeKernels(1); }
+    @Override protected Kernels candidate() { return Availability.nativeKernels(1, 256); }
 
     @Nested
     class TwoThreads extends KernelContractTest {
-        @Override protected Kernels candidate() { return Availability.nativeKernels(2); }
+        @Override protected Kernels candidate() { return Availability.nativeKernels(2, 256); }
+    }
+
+    @Nested
+    class Avx512OneThread extends KernelContractTest {
+        @Override protected Kernels candidate() { return Availability.nativeKernels(1, 512); }
+    }
+
+    @Nested
+    class Avx512TwoThreads extends KernelContractTest {
+        @Override protected Kernels candidate() { return Availability.nativeKernels(2, 512); }
     }
 
     @Test
@@ -39,7 +53,10 @@ class NativeKernelsTest extends KernelContractTest {
     /** Each output is computed the same way whatever the split over threads: 1, 2 and 3 threads give the same bits. */
     @Test
     void oneTwoAndThreeThreadsGiveTheSameBits() {
-        Availability.nativeKernels(1);
+        for (int bits : Availability.widths()) oneTwoAndThreeThreadsGiveTheSameBits(bits);
+    }
+
+    private void oneTwoAndThreeThreadsGiveTheSameBits(int bits) {
         Random r = new Random(42);
         int rows = 400, cols = 517, n = rows * cols, e = 13, d = 257;
         float[] x = gaussian(r, n, 2), b = gaussian(r, n, 1), dy = gaussian(r, n, 1), p = gaussian(r, e * d, 1);
@@ -47,7 +64,7 @@ class NativeKernelsTest extends KernelContractTest {
         for (int i = 0; i < e; i++) active[i] = i % 4 != 1;
         float[][] out = new float[3][];
         for (int t = 1; t <= 3; t++) {
-            Kernels k = Availability.nativeKernels(t);
+            Kernels k = Availability.nativeKernels(t, bits);
             float[] sm = new float[n], dsm = new float[n], h = new float[n], da = new float[n], db = new float[n];
             float[] val = new float[rows * 8];
             int[] idx = new int[rows * 8];
@@ -69,15 +86,19 @@ class NativeKernelsTest extends KernelContractTest {
         for (int t = 1; t < 3; t++)
             for (int i = 0; i < out[0].length; i++)
                 if (Float.floatToRawIntBits(out[0][i]) != Float.floatToRawIntBits(out[t][i]))
-                    fail("output " + i + ": 1 thread " + out[0][i] + " vs " + (t + 1) + " threads " + out[t][i]);
+                    fail(bits + "-bit output " + i + ": 1 thread " + out[0][i] + " vs " + (t + 1) + " threads " + out[t][i]);
     }
 
     // ------------------------------------------------------------------ memory similarity (not in the shared contract)
 
     @Test
     void memorySimilarityMatchesReference() {
-        Kernels k = candidate();
-        Kernels two = Availability.nativeKernels(2);
+        for (int bits : Availability.widths()) memorySimilarityMatchesReference(bits);
+    }
+
+    private void memorySimilarityMatchesReference(int bits) {
+        Kernels k = Availability.nativeKernels(1, bits);
+        Kernels two = Availability.nativeKernels(2, bits);
         ScalarKernels ref = new ScalarKernels();
         int[][] shapes = {{0, 4, 8}, {1, 1, 1}, {3, 5, 7}, {17, 8, 31}, {64, 16, 100}, {257, 9, 64}, {5, 3, 0}};
         for (int[] s : shapes) {
@@ -93,7 +114,7 @@ class NativeKernelsTest extends KernelContractTest {
             ref.memorySimilarity(x, 2, p, active, mExp, 3, tokens, experts, d);
             k.memorySimilarity(x, 2, p, active, mAct, 3, tokens, experts, d);
             two.memorySimilarity(x, 2, p, active, mTwo, 3, tokens, experts, d);
-            String what = "memorySimilarity [T=" + tokens + ", E=" + experts + ", d=" + d + "]";
+            String what = bits + "-bit memorySimilarity [T=" + tokens + ", E=" + experts + ", d=" + d + "]";
             // cosines: dots and norms are sums of d terms, |m| <= 1
             for (int i = 0; i < mExp.length; i++)
                 assertEquals(mExp[i], mAct[i], 4 * (d + 4) * 0x1p-24, what + " m[" + i + "]");
