@@ -28,5 +28,11 @@ public final class NativeKernelsProvider implements KernelsProvider {
         }
     }
 
+    @Override public String description() {
+        if (!isAvailable()) return null;
+        return "C kernels: SGEMM " + NativeKernels.choose(NativeIsa.Request.fromEnvironment()).description()
+                + "; row ops 256-bit C, the rest from simd";
+    }
+
     @Override public Kernels create(int threads) { return new NativeKernels(threads); }
 }
