@@ -8,7 +8,7 @@ import java.util.Random;
  * wherever the working set lives. One 64-byte line per node, visited in a random cyclic order
  * (the hardware prefetchers cannot guess it).
  * <pre>
- *   java -cp bench/target/benchmarks.jar moelab.bench.MemoryLatency [KiB sizes, comma separated] [rounds]
+ *   ./moe bench MemoryLatency [KiB sizes, comma separated] [rounds]
  * </pre>
  * Prints ns per load for each working-set size, one line per round, sizes interleaved so that a
  * change in the machine's state shows up across all of them. On the shared VM this project was

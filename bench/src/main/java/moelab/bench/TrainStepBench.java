@@ -41,7 +41,7 @@ import java.util.Locale;
  * under the region that called it); what no region covers is "other".
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar moelab.bench.TrainStepBench \
+ * ./moe bench TrainStepBench
  *      [--threads 1,2] [--steps 3] [--warmup 2] [--rounds 3] [--kernels simd] [--json FILE]
  *      [--batch 8] [--seq 256]   (smaller batch/seq only for smoke tests: not the named config)
  * </pre>
