@@ -104,6 +104,32 @@ public interface Kernels {
     void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n,
                      float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay);
 
+    // ---------------------------------------------------------------- grouped experts (MoE)
+
+    /**
+     * The routed SwiGLU experts of one MoE layer over a dispatch plan, forward. Expert e owns the
+     * packed rows [offsets[e], offsets[e+1]) of x [S, d] (S = offsets[E], blocks may be empty);
+     * with X_e those rows and n_e their count:
+     * A_e = X_e·W1_e, B_e = X_e·W3_e [n_e, f]; H_e = silu(A_e) * B_e; Y_e = H_e·W2_e [n_e, d].
+     * w1, w3 [E, d, f] and w2 [E, f, d] start at their offsets; x, a, b, h [S, f] and y [S, d]
+     * start at 0 (a, b, h, y are written, every packed row). {@link ExpertLoop} is the reference.
+     */
+    void expertsForward(int experts, int d, int f, int[] offsets, float[] x,
+                        float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                        float[] a, float[] b, float[] h, float[] y);
+
+    /**
+     * Backward of {@link #expertsForward} from dy [S, d] and the forward's x, a, b, h:
+     * dW2_e += H_eᵀ·dY_e; dH = dY_e·W2_eᵀ; dA = dH * B * silu'(A), dB = dH * silu(A);
+     * dW1_e += X_eᵀ·dA; dW3_e += X_eᵀ·dB; dX_e = dA·W1_eᵀ + dB·W3_eᵀ into dx [S, d] (written,
+     * not accumulated). dx may be dy itself (a block's dY is read before its dX is written).
+     * dx, dw1, dw3 [E, d, f] and dw2 [E, f, d] (from offset 0) may each be null: skipped.
+     */
+    void expertsBackward(int experts, int d, int f, int[] offsets, float[] x,
+                         float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                         float[] a, float[] b, float[] h, float[] dy,
+                         float[] dx, float[] dw1, float[] dw3, float[] dw2);
+
     // ---------------------------------------------------------------- memory-aware routing
 
     /** Floor on ||x||·||p|| in the cosine (PyTorch's cosine_similarity convention). */

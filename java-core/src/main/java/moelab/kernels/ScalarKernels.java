@@ -190,6 +190,22 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
+    // x [S,d], w1, w3 [E,d,f], w2 [E,f,d] -> a, b, h [S,f], y [S,d]
+    @Override
+    public void expertsForward(int experts, int d, int f, int[] offsets, float[] x,
+                               float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                               float[] a, float[] b, float[] h, float[] y) {
+        ExpertLoop.forward(this, experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, y);
+    }
+    // dy [S,d] -> dx [S,d] (written), dw1, dw3 [E,d,f], dw2 [E,f,d] (accumulated)
+    @Override
+    public void expertsBackward(int experts, int d, int f, int[] offsets, float[] x,
+                                float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                                float[] a, float[] b, float[] h, float[] dy,
+                                float[] dx, float[] dw1, float[] dw3, float[] dw2) {
+        ExpertLoop.backward(this, experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2);
+    }
+
     // x [T, d], p [E, d], active [E] -> m [T, E]
     @Override
     public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,

@@ -107,6 +107,30 @@ public final class TimedKernels implements Kernels {
     @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         long t = start(); float s = inner.dot(a, aOff, b, bOff, n); stop(t); return s;
     }
+    // x [S,d], w1, w3 [E,d,f], w2 [E,f,d] -> a, b, h [S,f], y [S,d]
+    @Override
+    public void expertsForward(int experts, int d, int f, int[] offsets, float[] x,
+                               float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                               float[] a, float[] b, float[] h, float[] y) {
+        if (!Profile.isOn()) { inner.expertsForward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, y); return; }
+        Profile.begin(Profile.GEMM);
+        try { inner.expertsForward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, y); } finally { Profile.end(Profile.GEMM); }
+        Profile.addGemmFlops(3L * 2 * offsets[experts] * d * f); // A, B and Y
+    }
+    // dy [S,d] -> dx [S,d] (written), dw1, dw3 [E,d,f], dw2 [E,f,d] (accumulated)
+    @Override
+    public void expertsBackward(int experts, int d, int f, int[] offsets, float[] x,
+                                float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                                float[] a, float[] b, float[] h, float[] dy,
+                                float[] dx, float[] dw1, float[] dw3, float[] dw2) {
+        if (!Profile.isOn()) { inner.expertsBackward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2); return; }
+        Profile.begin(Profile.GEMM);
+        try { inner.expertsBackward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2); } finally { Profile.end(Profile.GEMM); }
+        boolean ab = dx != null || dw1 != null || dw3 != null;
+        int products = (dw2 != null ? 1 : 0) + (ab ? 1 : 0) + (dw1 != null ? 1 : 0) + (dw3 != null ? 1 : 0) + (dx != null ? 2 : 0);
+        Profile.addGemmFlops((long) products * 2 * offsets[experts] * d * f);
+    }
+
     // x [T, d], p [E, d] -> m [T, E]
     @Override public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n,
                                       float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) {

@@ -23,8 +23,10 @@ import java.util.Arrays;
  *
  * <p>Backward: dY = gate * dout per packed row, dgate[t, j] = dot(dout[t], Y[row]),
  * dW2_e += Hᵀ·dY, dH = dY·W2_eᵀ, swiglu backward to dA, dB, dW1_e += Xᵀ·dA, dW3_e += Xᵀ·dB,
- * dX = dA·W1_eᵀ + dB·W3_eᵀ, dx[t] += dX[row]. Every product is one sgemm with transpose flags;
- * the weight gradients accumulate (beta = 1). Work for inputs that do not require grad is skipped.
+ * dX = dA·W1_eᵀ + dB·W3_eᵀ, dx[t] += dX[row]. The expert blocks run as one grouped kernel
+ * ({@link Kernels#expertsForward}, {@link Kernels#expertsBackward}: the back end fuses what it can);
+ * the weight gradients accumulate. Work for inputs that do not require grad is skipped. The packed
+ * activations come from the layer's {@link ExpertBuffers}, reused from step to step.
  */
 public final class MoeExperts {
     private MoeExperts() {}
@@ -34,6 +36,15 @@ public final class MoeExperts {
      * kept [T*k] -> out [T, d]. Routes and kept flags carry no gradient.
      */
     public static Result forward(Tensor x, Tensor gates, Tensor w1, Tensor w3, Tensor w2, int[] experts, boolean[] kept) {
+        return forward(x, gates, w1, w3, w2, experts, kept, null);
+    }
+
+    /**
+     * {@link #forward(Tensor, Tensor, Tensor, Tensor, Tensor, int[], boolean[])} with the packed
+     * activations taken from {@code buffers} (the layer's, reused across steps; null: fresh arrays).
+     */
+    static Result forward(Tensor x, Tensor gates, Tensor w1, Tensor w3, Tensor w2, int[] experts, boolean[] kept,
+                          ExpertBuffers buffers) {
         Shape.requireRank("moe_experts", x, 2);
         Shape.requireRank("moe_experts", gates, 2);
         Shape.requireRank("moe_experts", w1, 3);
@@ -49,7 +60,8 @@ public final class MoeExperts {
         Profile.begin(Profile.ROUTING);
         ExpertDispatch plan = ExpertDispatch.of(experts, kept, e, k == 0 ? 1 : k);
         Profile.end(Profile.ROUTING);
-        return new Result(x.contiguous(), gates.contiguous(), w1.contiguous(), w3.contiguous(), w2.contiguous(), plan, t, d, f, e, k);
+        return new Result(x.contiguous(), gates.contiguous(), w1.contiguous(), w3.contiguous(), w2.contiguous(), plan, t, d, f, e, k,
+                ExpertBuffers.lease(buffers, plan.rows(), d, f));
     }
 
     /** The output tensor, the dispatch plan, and (on demand) the unweighted expert output of every slot. */
@@ -57,40 +69,27 @@ public final class MoeExperts {
         private final Tensor x, gates, w1, w3, w2, out;
         private final ExpertDispatch plan;
         private final int t, d, f, e, k;
-        private final float[] xp, a, b, h, y; // packed X [S,d], A, B, H [S,f], Y [S,d]
+        private final ExpertBuffers.Lease lease;
+        private final float[] xp, a, b, h, y; // packed X [S,d], A, B, H [S,f], Y [S,d] (the lease's, used up to S rows)
         private Tensor slotOutputs, slotOutputsDetached;
 
-        private Result(Tensor x, Tensor gates, Tensor w1, Tensor w3, Tensor w2, ExpertDispatch plan, int t, int d, int f, int e, int k) {
+        private Result(Tensor x, Tensor gates, Tensor w1, Tensor w3, Tensor w2, ExpertDispatch plan, int t, int d, int f, int e, int k,
+                       ExpertBuffers.Lease lease) {
             this.x = x; this.gates = gates; this.w1 = w1; this.w3 = w3; this.w2 = w2; this.plan = plan;
             this.t = t; this.d = d; this.f = f; this.e = e; this.k = k;
+            this.lease = lease;
+            xp = lease.xp; a = lease.a; b = lease.b; h = lease.h; y = lease.y;
             int s = plan.rows();
             Kernels kr = Backends.get();
             float[] xd = x.data();
             int xo = x.offset();
             Profile.begin(Profile.EXPERTS);
             Profile.begin(Profile.ROUTING);
-            xp = new float[s * d];
             for (int p = 0; p < s; p++) System.arraycopy(xd, xo + plan.tokenOf()[p] * d, xp, p * d, d); // gather
             Profile.end(Profile.ROUTING);
-            a = new float[s * f];
-            b = new float[s * f];
-            h = new float[s * f];
-            y = new float[s * d];
-            int[] off = plan.offsets();
-            for (int ex = 0; ex < e; ex++) {
-                int n = plan.counts()[ex], o = off[ex];
-                if (n == 0) continue;
-                // X_e [n,d] · W1_e [d,f] -> A_e [n,f]; same with W3_e -> B_e
-                kr.sgemm(false, false, n, f, d, 1f, xp, o * d, d, w1.data(), w1.offset() + ex * d * f, f, 0f, a, o * f, f);
-                kr.sgemm(false, false, n, f, d, 1f, xp, o * d, d, w3.data(), w3.offset() + ex * d * f, f, 0f, b, o * f, f);
-            }
-            kr.swigluForward(a, 0, b, 0, h, 0, s * f); // all blocks at once: elementwise
-            for (int ex = 0; ex < e; ex++) {
-                int n = plan.counts()[ex], o = off[ex];
-                if (n == 0) continue;
-                // H_e [n,f] · W2_e [f,d] -> Y_e [n,d]
-                kr.sgemm(false, false, n, d, f, 1f, h, o * f, f, w2.data(), w2.offset() + ex * f * d, d, 0f, y, o * d, d);
-            }
+            // per expert block: A, B = X·W1, X·W3; H = silu(A) * B; Y = H·W2
+            kr.expertsForward(e, d, f, plan.offsets(), xp, w1.data(), w1.offset(), w3.data(), w3.offset(), w2.data(), w2.offset(),
+                    a, b, h, y);
             Profile.begin(Profile.ROUTING);
             // combine: out[t] = sum_j gate[t,j] * Y[row(t,j)], j ascending (fixed order)
             float[] o = new float[t * d], g = gates.data();
@@ -102,6 +101,7 @@ public final class MoeExperts {
                     if (p >= 0) kr.axpy(g[go + tok * k + j], y, p * d, o, tok * d, d);
                 }
             out = Autograd.record("moe_experts", Tensor.of(o, t, d), this::backward, x, gates, w1, w3, w2);
+            if (!out.requiresGrad()) lease.release(); // no backward will come
             Profile.end(Profile.ROUTING);
             Profile.end(Profile.EXPERTS);
         }
@@ -127,6 +127,7 @@ public final class MoeExperts {
         public Tensor slotOutputs(boolean detachInput) {
             Tensor cached = detachInput ? slotOutputsDetached : slotOutputs;
             if (cached != null) return cached;
+            checkLease();
             float[] ys = new float[t * k * d];
             int[] slotOf = plan.slotOf();
             for (int p = 0; p < plan.rows(); p++) System.arraycopy(y, p * d, ys, slotOf[p] * d, d);
@@ -142,8 +143,24 @@ public final class MoeExperts {
             return out;
         }
 
+        /** The activations must still be this forward's (see {@link ExpertBuffers}). */
+        private void checkLease() {
+            if (!lease.valid())
+                throw new IllegalStateException("moe_experts: the expert activations of this forward were reused by a later forward of "
+                        + "the same layer before this one's backward (run each forward's backward before the next forward)");
+        }
+
         // dout [T, d] -> gradients of x, gates, w1, w3, w2 (accumulated)
         private void backward(float[] dout) {
+            try {
+                backwardFromOutput(dout);
+            } finally {
+                lease.release();
+            }
+        }
+
+        private void backwardFromOutput(float[] dout) {
+            checkLease();
             Kernels kr = Backends.get();
             Profile.begin(Profile.ROUTING); // gate gradients and the dispatch of dout to packed rows
             int s = plan.rows();
@@ -155,7 +172,8 @@ public final class MoeExperts {
                 for (int p = 0; p < s; p++) dg[slotOf[p]] += kr.dot(dout, tokenOf[p] * d, y, p * d, d);
             }
             if (!(x.requiresGrad() || w1.requiresGrad() || w3.requiresGrad() || w2.requiresGrad())) { Profile.end(Profile.ROUTING); return; }
-            float[] dy = new float[s * d]; // dY[p] = gate(slot p) * dout[token p]
+            float[] dy = lease.dy; // dY[p] = gate(slot p) * dout[token p], rows [0, S)
+            Arrays.fill(dy, 0, s * d, 0f);
             for (int p = 0; p < s; p++) kr.axpy(g[go + slotOf[p]], dout, tokenOf[p] * d, dy, p * d, d);
             Profile.end(Profile.ROUTING);
             expertBackward(dy, true);
@@ -163,35 +181,15 @@ public final class MoeExperts {
 
         /** Backward through the experts from dY [S, d] (packed, consumed: reused for dX); toX = false skips dX. */
         private void expertBackward(float[] dy, boolean toX) {
+            checkLease();
             Kernels kr = Backends.get();
             Profile.begin(Profile.EXPERTS);
-            boolean needX = toX && x.requiresGrad(), need1 = w1.requiresGrad(), need3 = w3.requiresGrad(), need2 = w2.requiresGrad();
-            boolean needAB = needX || need1 || need3;
-            int maxN = plan.maxCount();
-            float[] dh = needAB ? new float[maxN * f] : null, da = needAB ? new float[maxN * f] : null,
-                    db = needAB ? new float[maxN * f] : null;
-            float[] dw1 = need1 ? w1.gradBuffer() : null, dw3 = need3 ? w3.gradBuffer() : null, dw2 = need2 ? w2.gradBuffer() : null;
-            int[] off = plan.offsets();
-            for (int ex = 0; ex < e; ex++) {
-                int n = plan.counts()[ex], o = off[ex];
-                if (n == 0) continue;
-                int wdf = ex * d * f; // the same offset for W1_e, W3_e [d,f] and W2_e [f,d]
-                // dW2_e [f,d] += H_eᵀ [f,n] · dY_e [n,d]
-                if (need2) kr.sgemm(true, false, f, d, n, 1f, h, o * f, f, dy, o * d, d, 1f, dw2, wdf, d);
-                if (!needAB) continue;
-                // dH [n,f] = dY_e [n,d] · W2_eᵀ [d,f]
-                kr.sgemm(false, true, n, f, d, 1f, dy, o * d, d, w2.data(), w2.offset() + wdf, d, 0f, dh, 0, f);
-                Arrays.fill(da, 0, n * f, 0f);
-                Arrays.fill(db, 0, n * f, 0f);
-                kr.swigluBackward(a, o * f, b, o * f, dh, 0, da, 0, db, 0, n * f);
-                // dW1_e [d,f] += X_eᵀ [d,n] · dA [n,f]; dW3_e likewise with dB
-                if (need1) kr.sgemm(true, false, d, f, n, 1f, xp, o * d, d, da, 0, f, 1f, dw1, wdf, f);
-                if (need3) kr.sgemm(true, false, d, f, n, 1f, xp, o * d, d, db, 0, f, 1f, dw3, wdf, f);
-                if (needX) { // dX_e [n,d] = dA·W1_eᵀ + dB·W3_eᵀ, written over dY_e (no longer needed)
-                    kr.sgemm(false, true, n, d, f, 1f, da, 0, f, w1.data(), w1.offset() + wdf, f, 0f, dy, o * d, d);
-                    kr.sgemm(false, true, n, d, f, 1f, db, 0, f, w3.data(), w3.offset() + wdf, f, 1f, dy, o * d, d);
-                }
-            }
+            boolean needX = toX && x.requiresGrad();
+            float[] dw1 = w1.requiresGrad() ? w1.gradBuffer() : null, dw3 = w3.requiresGrad() ? w3.gradBuffer() : null,
+                    dw2 = w2.requiresGrad() ? w2.gradBuffer() : null;
+            // per expert block: dW2 += Hᵀ·dY; dH = dY·W2ᵀ -> dA, dB; dW1 += Xᵀ·dA, dW3 += Xᵀ·dB; dX = dA·W1ᵀ + dB·W3ᵀ over dY
+            kr.expertsBackward(e, d, f, plan.offsets(), xp, w1.data(), w1.offset(), w3.data(), w3.offset(), w2.data(), w2.offset(),
+                    a, b, h, dy, needX ? dy : null, dw1, dw3, dw2);
             if (needX) { // scatter-add back to tokens, packed-row order (fixed)
                 Profile.begin(Profile.ROUTING);
                 float[] dx = x.gradBuffer();

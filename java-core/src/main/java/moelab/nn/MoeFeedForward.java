@@ -35,6 +35,8 @@ public final class MoeFeedForward {
     private final DenseFeedForward shared;
     private Router routerImpl;
     private final ExpertLosses expertLosses;
+    /** The experts' packed activations, reused from step to step. */
+    private final ExpertBuffers expertBuffers = new ExpertBuffers();
 
     public MoeFeedForward(String prefix, int layer, int dModel, MoeConfig cfg, double initStd, double outStd,
                           Parameters params, Random rng, Router routerImpl) {
@@ -96,7 +98,7 @@ public final class MoeFeedForward {
         if (composed) {
             y = composedExperts(x, r.gates(), w1, w3, w2, r.experts(), kept);
         } else {
-            fused = MoeExperts.forward(x, r.gates(), w1, w3, w2, r.experts(), kept);
+            fused = MoeExperts.forward(x, r.gates(), w1, w3, w2, r.experts(), kept, expertBuffers);
             y = fused.out();
         }
         if (shared != null) y = Elementwise.add(y, shared.forward(x));

@@ -3,6 +3,7 @@ package moelab.nn;
 import moelab.autograd.Autograd;
 import moelab.autograd.GradCheck;
 import moelab.kernels.Backends;
+import moelab.kernels.ExpertLoop;
 import moelab.kernels.Kernels;
 import moelab.kernels.ScalarKernels;
 import moelab.ops.Join;
@@ -246,6 +247,69 @@ class MoeExpertsTest {
         assertEquals(3 * e + e, accumulating, "dW1, dW2, dW3 and the second half of dX accumulate");
     }
 
+    /** Forward and backward through the layer's pooled buffers: out and the five gradients. */
+    private static float[][] runPooled(Case c, ExpertBuffers buffers) {
+        for (Tensor in : c.inputs()) in.clearGrad();
+        Tensor out = MoeExperts.forward(c.x, c.gates, c.w1, c.w3, c.w2, c.experts, c.kept, buffers).out();
+        Random rng = new Random(99);
+        float[] seed = new float[out.numel()];
+        for (int i = 0; i < seed.length; i++) seed[i] = (float) rng.nextGaussian();
+        Autograd.backward(out, seed);
+        float[][] r = new float[6][];
+        r[0] = out.toArray();
+        Tensor[] ins = c.inputs();
+        for (int i = 0; i < ins.length; i++) r[i + 1] = ins[i].grad().clone();
+        return r;
+    }
+
+    @Test
+    void pooledBuffersGiveTheBitsOfFreshOnesStepAfterStep() {
+        ExpertBuffers buffers = new ExpertBuffers();
+        // the kept rows change from step to step (more, then fewer, then more than ever): stale rows must not leak in
+        boolean[][] keeps = new boolean[4][];
+        int t = 11, k = 2;
+        Random rng = new Random(21);
+        for (int step = 0; step < keeps.length; step++) {
+            keeps[step] = new boolean[t * k];
+            for (int i = 0; i < t * k; i++) keeps[step][i] = step == 3 || rng.nextInt(3) > 0;
+        }
+        for (int step = 0; step < keeps.length; step++) {
+            Case c = randomCase(30 + step, t, 6, 5, 4, k, null, keeps[step]);
+            float[][] want = run(c, true), got = runPooled(c, buffers);
+            for (int i = 0; i < want.length; i++) assertArrayEquals(want[i], got[i], "step " + step + " output " + i);
+        }
+    }
+
+    @Test
+    void aSecondForwardBeforeTheFirstBackwardGetsItsOwnBuffers() {
+        ExpertBuffers buffers = new ExpertBuffers();
+        Case c1 = randomCase(40, 7, 5, 4, 3, 2, null, null), c2 = randomCase(41, 7, 5, 4, 3, 2, null, null);
+        float[][] want1 = run(c1, true), want2 = run(c2, true);
+        MoeExperts.Result r1 = MoeExperts.forward(c1.x, c1.gates, c1.w1, c1.w3, c1.w2, c1.experts, c1.kept, buffers);
+        MoeExperts.Result r2 = MoeExperts.forward(c2.x, c2.gates, c2.w1, c2.w3, c2.w2, c2.experts, c2.kept, buffers);
+        Random rng = new Random(99);
+        float[] seed = new float[r1.out().numel()];
+        for (int i = 0; i < seed.length; i++) seed[i] = (float) rng.nextGaussian();
+        Autograd.backward(r2.out(), seed.clone());
+        Autograd.backward(r1.out(), seed.clone());
+        assertArrayEquals(want1[1], c1.x.grad(), "first forward's dx");
+        assertArrayEquals(want2[1], c2.x.grad(), "second forward's dx");
+        assertArrayEquals(want1[3], c1.w1.grad(), "first forward's dw1");
+    }
+
+    @Test
+    void readingActivationsThatALaterForwardTookOverFailsLoudly() {
+        ExpertBuffers buffers = new ExpertBuffers();
+        Case c = randomCase(42, 5, 4, 3, 3, 2, null, null);
+        MoeExperts.Result eval;
+        try (moelab.autograd.NoGrad ng = moelab.autograd.NoGrad.enter()) { // no backward will come: the buffers go back at once
+            eval = MoeExperts.forward(c.x, c.gates, c.w1, c.w3, c.w2, c.experts, c.kept, buffers);
+        }
+        MoeExperts.forward(c.x, c.gates, c.w1, c.w3, c.w2, c.experts, c.kept, buffers);
+        IllegalStateException ex = assertThrows(IllegalStateException.class, eval::slotOutputs);
+        assertTrue(ex.getMessage().contains("reused by a later forward"), ex.getMessage());
+    }
+
     @Test
     void sameInputsSameBits() {
         Case c = randomCase(12, 9, 5, 4, 4, 2, null, null);
@@ -287,6 +351,16 @@ class MoeExpertsTest {
                     if (method.getName().equals("sgemm"))
                         calls.add(new int[]{(Integer) args[2], (Integer) args[3], (Integer) args[4], (int) (float) (Float) args[12]});
                     try {
+                        if (method.getName().startsWith("experts")) { // the grouped op: the reference loop, its sgemm calls spied on
+                            Class<?>[] types = new Class<?>[args.length + 1];
+                            types[0] = Kernels.class;
+                            System.arraycopy(method.getParameterTypes(), 0, types, 1, args.length);
+                            Object[] withSpy = new Object[args.length + 1];
+                            withSpy[0] = proxy;
+                            System.arraycopy(args, 0, withSpy, 1, args.length);
+                            String loop = method.getName().equals("expertsForward") ? "forward" : "backward";
+                            return ExpertLoop.class.getMethod(loop, types).invoke(null, withSpy);
+                        }
                         return method.invoke(ref, args);
                     } catch (InvocationTargetException e) {
                         throw e.getCause();

@@ -7,6 +7,7 @@ import static moelab.cuda.CudaContext.TILE;
 import static moelab.cuda.CudaContext.ceilDiv;
 
 import java.util.Arrays;
+import moelab.kernels.ExpertLoop;
 import moelab.kernels.Kernels;
 import moelab.kernels.ScalarKernels;
 
@@ -16,7 +17,7 @@ import moelab.kernels.ScalarKernels;
  * device-resident path without those copies is {@link CudaMoeExperts} on {@link DeviceTensor}s.
  *
  * <p>On the GPU: sgemm (the tiled kernel), softmaxRows and topkRows (the fused softmax/top-k
- * kernel), memorySimilarity and its backward. Delegated to {@link ScalarKernels} (elementwise or
+ * kernel), memorySimilarity and its backward, and the grouped experts (the kernels of {@link CudaMoeExperts}). Delegated to {@link ScalarKernels} (elementwise or
  * row ops where two PCIe copies cost more than the op): softmaxBackwardRows, logSoftmaxRows,
  * rmsnormForward/Backward, swigluForward/Backward (fused into the expert GEMMs on the device path),
  * add, mul, axpy, scale, sum, dot.
@@ -31,6 +32,72 @@ public final class CudaKernels implements Kernels {
     @Override public int threads() { return 1; }
 
     public CudaContext context() { return ctx; }
+
+    // ---------------------------------------------------------------- grouped experts: the kernels of CudaMoeExperts
+
+    // x [S,d], w1, w3 [E,d,f], w2 [E,f,d] -> a, b, h [S,f], y [S,d]
+    @Override
+    public void expertsForward(int experts, int d, int f, int[] offsets, float[] x,
+                               float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                               float[] a, float[] b, float[] h, float[] y) {
+        ExpertLoop.checkPlan("expertsForward", experts, offsets);
+        int s = offsets[experts], rowTiles = ceilDiv(maxBlock(experts, offsets), TILE);
+        if (s == 0) return;
+        try (DeviceTensor off = DeviceTensor.ofInts(ctx, "expert offsets", Arrays.copyOf(offsets, experts + 1));
+             DeviceTensor dx = DeviceTensor.of(ctx, "packed x", x, 0, s, d);
+             DeviceTensor d1 = DeviceTensor.of(ctx, "w1", w1, w1Off, experts, d, f);
+             DeviceTensor d3 = DeviceTensor.of(ctx, "w3", w3, w3Off, experts, d, f);
+             DeviceTensor d2 = DeviceTensor.of(ctx, "w2", w2, w2Off, experts, f, d);
+             DeviceTensor da = DeviceTensor.zeros(ctx, "A", s, f);
+             DeviceTensor db = DeviceTensor.zeros(ctx, "B", s, f);
+             DeviceTensor dh = DeviceTensor.zeros(ctx, "H", s, f);
+             DeviceTensor dy = DeviceTensor.zeros(ctx, "Y", s, d)) {
+            CudaMoeExperts.launchForward(ctx, off, rowTiles, experts, d, f, dx, d1, d3, d2, da, db, dh, dy);
+            da.download(a, 0);
+            db.download(b, 0);
+            dh.download(h, 0);
+            dy.download(y, 0);
+        }
+    }
+
+    // dy [S,d] -> dx [S,d] (written), dw1, dw3 [E,d,f], dw2 [E,f,d] (accumulated)
+    @Override
+    public void expertsBackward(int experts, int d, int f, int[] offsets, float[] x,
+                                float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                                float[] a, float[] b, float[] h, float[] dy,
+                                float[] dx, float[] dw1, float[] dw3, float[] dw2) {
+        ExpertLoop.checkPlan("expertsBackward", experts, offsets);
+        int s = offsets[experts], rowTiles = ceilDiv(maxBlock(experts, offsets), TILE);
+        if (s == 0) return;
+        try (DeviceTensor off = DeviceTensor.ofInts(ctx, "expert offsets", Arrays.copyOf(offsets, experts + 1));
+             DeviceTensor dX = DeviceTensor.of(ctx, "packed x", x, 0, s, d);
+             DeviceTensor d1 = DeviceTensor.of(ctx, "w1", w1, w1Off, experts, d, f);
+             DeviceTensor d3 = DeviceTensor.of(ctx, "w3", w3, w3Off, experts, d, f);
+             DeviceTensor d2 = DeviceTensor.of(ctx, "w2", w2, w2Off, experts, f, d);
+             DeviceTensor dA = DeviceTensor.of(ctx, "A", a, 0, s, f);
+             DeviceTensor dB = DeviceTensor.of(ctx, "B", b, 0, s, f);
+             DeviceTensor dH = DeviceTensor.of(ctx, "H", h, 0, s, f);
+             DeviceTensor dY = DeviceTensor.of(ctx, "dY", dy, 0, s, d);
+             DeviceTensor gA = DeviceTensor.zeros(ctx, "dA", s, f);
+             DeviceTensor gB = DeviceTensor.zeros(ctx, "dB", s, f);
+             DeviceTensor g1 = dw1 == null ? null : DeviceTensor.of(ctx, "dw1", dw1, 0, experts, d, f);
+             DeviceTensor g3 = dw3 == null ? null : DeviceTensor.of(ctx, "dw3", dw3, 0, experts, d, f);
+             DeviceTensor g2 = dw2 == null ? null : DeviceTensor.of(ctx, "dw2", dw2, 0, experts, f, d)) {
+            // dX goes over dY's device memory, as on the device-resident path
+            CudaMoeExperts.launchBackward(ctx, off, rowTiles, experts, d, f, dX, d1, d3, d2, dA, dB, dH, dY,
+                    gA, gB, dx != null ? dY : null, g1, g3, g2);
+            if (dx != null) dY.download(dx, 0);
+            if (g1 != null) g1.download(dw1, 0);
+            if (g3 != null) g3.download(dw3, 0);
+            if (g2 != null) g2.download(dw2, 0);
+        }
+    }
+
+    private static int maxBlock(int experts, int[] offsets) {
+        int m = 0;
+        for (int e = 0; e < experts; e++) m = Math.max(m, offsets[e + 1] - offsets[e]);
+        return m;
+    }
 
     // ---------------------------------------------------------------- GEMM: C [m,n] = alpha op(A) op(B) + beta C
     @Override

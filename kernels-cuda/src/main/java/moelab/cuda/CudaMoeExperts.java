@@ -102,10 +102,7 @@ public final class CudaMoeExperts implements AutoCloseable {
         Activations act = new Activations(plan, gates);
         int s = plan.rows, rowTiles = ceilDiv(plan.maxCount, TILE);
         ctx.launch("moe_gather_rows", s, 1, 1, VEC_THREADS, x, plan.tokenOf, s, d, act.xp);
-        ctx.launch("moe_expert_up_swiglu", ceilDiv(f, TILE), rowTiles, experts, GEMM_THREADS,
-                plan.offsets, experts, d, f, act.xp, w1, w3, act.a, act.b, act.h);
-        ctx.launch("moe_expert_down", ceilDiv(d, TILE), rowTiles, experts, GEMM_THREADS,
-                plan.offsets, experts, d, f, act.h, w2, act.y);
+        launchForward(ctx, plan.offsets, rowTiles, experts, d, f, act.xp, w1, w3, w2, act.a, act.b, act.h, act.y);
         ctx.launch("moe_combine", plan.tokens, 1, 1, VEC_THREADS, act.y, gates, plan.rowOf, plan.tokens, plan.k, d, act.out);
         return act;
     }
@@ -121,20 +118,60 @@ public final class CudaMoeExperts implements AutoCloseable {
              DeviceTensor da = DeviceTensor.zeros(ctx, "dA", s, f);
              DeviceTensor db = DeviceTensor.zeros(ctx, "dB", s, f)) {
             ctx.launch("moe_combine_bwd", s, 1, 1, VEC_THREADS, dout, act.gates, act.y, plan.tokenOf, plan.slotOf, s, d, dy, dgates);
-            ctx.launch("moe_expert_dw2", ceilDiv(d, TILE), ceilDiv(f, TILE), experts, GEMM_THREADS,
-                    plan.offsets, experts, d, f, act.h, dy, dw2);
-            ctx.launch("moe_expert_dh_swiglu_bwd", ceilDiv(f, TILE), rowTiles, experts, GEMM_THREADS,
-                    plan.offsets, experts, d, f, dy, w2, act.a, act.b, da, db);
-            ctx.launch("moe_expert_dw13", ceilDiv(f, TILE), ceilDiv(d, TILE), experts, GEMM_THREADS,
-                    plan.offsets, experts, d, f, act.xp, da, db, dw1, dw3);
-            if (dx != null) {
-                // dXp reuses dY's memory: dY is no longer needed
-                ctx.launch("moe_expert_dx", ceilDiv(d, TILE), rowTiles, experts, GEMM_THREADS,
-                        plan.offsets, experts, d, f, da, db, w1, w3, dy);
+            // dXp reuses dY's memory: dY is no longer needed once the weight gradients are done
+            launchBackward(ctx, plan.offsets, rowTiles, experts, d, f, act.xp, w1, w3, w2, act.a, act.b, act.h, dy,
+                    da, db, dx != null ? dy : null, dw1, dw3, dw2);
+            if (dx != null)
                 ctx.launch("moe_scatter_add_rows", plan.tokens, 1, 1, VEC_THREADS, dy, plan.rowOf, plan.tokens, plan.k, d, dx);
-            }
             ctx.synchronize("running the MoE expert backward");
         }
+    }
+
+    /**
+     * The grouped forward on the device (what {@link moelab.kernels.Kernels#expertsForward} computes):
+     * offsets [E+1] (int), xp [S,d], w1, w3 [E,d,f], w2 [E,f,d] -> a, b, h [S,f], y [S,d].
+     * rowTiles = ceil(largest expert block / TILE).
+     */
+    static void launchForward(CudaContext ctx, DeviceTensor offsets, int rowTiles, int experts, int d, int f, DeviceTensor xp,
+                              DeviceTensor w1, DeviceTensor w3, DeviceTensor w2,
+                              DeviceTensor a, DeviceTensor b, DeviceTensor h, DeviceTensor y) {
+        if (rowTiles == 0) return;
+        ctx.launch("moe_expert_up_swiglu", ceilDiv(f, TILE), rowTiles, experts, GEMM_THREADS,
+                offsets, experts, d, f, xp, w1, w3, a, b, h);
+        ctx.launch("moe_expert_down", ceilDiv(d, TILE), rowTiles, experts, GEMM_THREADS,
+                offsets, experts, d, f, h, w2, y);
+    }
+
+    /**
+     * The grouped backward on the device: dy [S,d] -> dW2 += Hᵀ·dY, dA, dB [S,f] (written, the
+     * caller's scratch), dW1 += Xᵀ·dA, dW3 += Xᵀ·dB, dx [S,d] = dA·W1ᵀ + dB·W3ᵀ (written; may be dy).
+     * dx, dw1, dw3, dw2 may be null (skipped; dW1 and dW3 come from one kernel, so when only one is
+     * wanted the other goes to scratch).
+     */
+    static void launchBackward(CudaContext ctx, DeviceTensor offsets, int rowTiles, int experts, int d, int f, DeviceTensor xp,
+                               DeviceTensor w1, DeviceTensor w3, DeviceTensor w2, DeviceTensor a, DeviceTensor b, DeviceTensor h,
+                               DeviceTensor dy, DeviceTensor da, DeviceTensor db,
+                               DeviceTensor dx, DeviceTensor dw1, DeviceTensor dw3, DeviceTensor dw2) {
+        if (rowTiles == 0) return;
+        if (dw2 != null)
+            ctx.launch("moe_expert_dw2", ceilDiv(d, TILE), ceilDiv(f, TILE), experts, GEMM_THREADS,
+                    offsets, experts, d, f, h, dy, dw2);
+        if (dx == null && dw1 == null && dw3 == null) return;
+        ctx.launch("moe_expert_dh_swiglu_bwd", ceilDiv(f, TILE), rowTiles, experts, GEMM_THREADS,
+                offsets, experts, d, f, dy, w2, a, b, da, db);
+        if (dw1 != null || dw3 != null) {
+            DeviceTensor spare = dw1 == null || dw3 == null ? DeviceTensor.zeros(ctx, "unused weight gradient", experts, d, f) : null;
+            try {
+                ctx.launch("moe_expert_dw13", ceilDiv(f, TILE), ceilDiv(d, TILE), experts, GEMM_THREADS,
+                        offsets, experts, d, f, xp, da, db, dw1 != null ? dw1 : spare, dw3 != null ? dw3 : spare);
+                if (spare != null) ctx.synchronize("the MoE expert weight gradients");
+            } finally {
+                if (spare != null) spare.close();
+            }
+        }
+        if (dx != null)
+            ctx.launch("moe_expert_dx", ceilDiv(d, TILE), rowTiles, experts, GEMM_THREADS,
+                    offsets, experts, d, f, da, db, w1, w3, dx);
     }
 
     @Override public void close() { w1.close(); w3.close(); w2.close(); dw1.close(); dw3.close(); dw2.close(); }

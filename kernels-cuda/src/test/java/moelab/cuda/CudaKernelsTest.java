@@ -28,6 +28,11 @@ class CudaKernelsTest extends KernelContractTest {
         @Override protected Kernels candidate() { return cuda; }
     }
 
+    @Nested
+    class Experts extends moelab.kernels.ExpertsContractTest {
+        @Override protected Kernels candidate() { return cuda; }
+    }
+
     /**
      * Awkward shapes (T, E, d of 1, primes, past one 64-tile), inactive experts, a zero token and a
      * zero preference vector (the 1e-8 floor), accumulation into a pre-filled dx.

@@ -88,8 +88,15 @@ final class SimdGemm {
     private static final class Workspace {
         float[] a = new float[0];
         float[] b = new float[0];
+        float[] b2 = new float[0];
         final float[] tile = new float[MR * NR];
     }
+
+    /**
+     * Work on one finished C tile of {@link #sgemmPair}, called once per tile after its last k
+     * block, from the thread that computed it: C rows [i0, i0+rows) x columns [j0, j0+cols).
+     */
+    interface TileEpilogue { void apply(int i0, int rows, int j0, int cols); }
 
     private final Parallel parallel;
     private final Workspace[] workspaces;
@@ -114,9 +121,33 @@ final class SimdGemm {
             }
             return;
         }
+        run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, null, 0, ldb, beta, c, cOff, null, 0, ldc, null);
+    }
 
+    /**
+     * Two products that share op(A), for the grouped experts: C1 [m,n] = op(A)·op(B1) + beta*C1
+     * and, when b2 != null, C2 [m,n] = op(A)·op(B2) + beta*C2 with the same strides. Each A block
+     * is packed once for both, and each pair of C tiles is computed from the same A micro-panel
+     * while it is in L1; then {@code epilogue} (may be null) runs on the finished tile. Every C1
+     * (C2) element has the bits {@link #sgemm} would give it. k >= 1.
+     */
+    void sgemmPair(boolean transA, boolean transB, int m, int n, int k,
+                   float[] a, int aOff, int lda, float[] b1, int b1Off, float[] b2, int b2Off, int ldb,
+                   float beta, float[] c1, int c1Off, float[] c2, int c2Off, int ldc, TileEpilogue epilogue) {
+        validate(transA, transB, m, n, k, a, aOff, lda, b1, b1Off, ldb, c1, c1Off, ldc);
+        if (b2 != null) validate(transA, transB, m, n, k, a, aOff, lda, b2, b2Off, ldb, c2, c2Off, ldc);
+        if (k < 1) throw new IllegalArgumentException("sgemmPair: k=" + k + ", needs k >= 1");
+        if (m == 0 || n == 0) return;
+        run(transA, transB, m, n, k, 1f, a, aOff, lda, b1, b1Off, b2, b2Off, ldb, beta, c1, c1Off, c2, c2Off, ldc, epilogue);
+    }
+
+    /** Splits C over the threads (see the class comment) and runs the loop nest on each part; k >= 1. */
+    private void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, int bOff, float[] b2, int b2Off, int ldb,
+                     float beta, float[] c, int cOff, float[] c2, int c2Off, int ldc, TileEpilogue epilogue) {
         int mTiles = ceilDiv(m, MR), nTiles = ceilDiv(n, NR);
-        int tasks = (long) m * n * k < PARALLEL_MIN_FMAS ? 1 : parallel.threads();
+        long fmas = (long) m * n * k * (b2 == null ? 1 : 2);
+        int tasks = fmas < PARALLEL_MIN_FMAS ? 1 : parallel.threads();
         int gridM = 1, gridN = 1;
         if (tasks > 1) {
             int[] grid = chooseGrid(tasks, mTiles, nTiles);
@@ -125,7 +156,8 @@ final class SimdGemm {
             tasks = gridM * gridN;
         }
         if (tasks == 1) {
-            block(workspaces[0], transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            block(workspaces[0], transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, b2, b2Off, ldb,
+                    beta, c, cOff, c2, c2Off, ldc, epilogue);
             return;
         }
         final int gm = gridM, gn = gridN;
@@ -136,7 +168,8 @@ final class SimdGemm {
             int i1 = Math.min(m, (int) ((long) mTiles * (tm + 1) / gm) * MR);
             int j0 = Math.min(n, (int) ((long) nTiles * tn / gn) * NR);
             int j1 = Math.min(n, (int) ((long) nTiles * (tn + 1) / gn) * NR);
-            block(workspaces[t], transA, transB, i0, i1, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            block(workspaces[t], transA, transB, i0, i1, j0, j1, k, alpha, a, aOff, lda, b, bOff, b2, b2Off, ldb,
+                    beta, c, cOff, c2, c2Off, ldc, epilogue);
         });
     }
 
@@ -166,17 +199,21 @@ final class SimdGemm {
         return new int[] {bestM, bestN};
     }
 
-    /** The blocked loop nest on C rows [i0,i1) x columns [j0,j1), all of k. */
+    /**
+     * The blocked loop nest on C rows [i0,i1) x columns [j0,j1), all of k; with b2 the second
+     * product too (same A panels), and the epilogue on each tile after the last k block.
+     */
     private static void block(Workspace ws, boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k,
-                              float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                              float beta, float[] c, int cOff, int ldc) {
+                              float alpha, float[] a, int aOff, int lda, float[] b, int bOff, float[] b2, int b2Off, int ldb,
+                              float beta, float[] c, int cOff, float[] c2, int c2Off, int ldc, TileEpilogue epilogue) {
         if (i0 >= i1 || j0 >= j1) return;
         int kcMax = Math.min(KC, k);
         int aNeed = Math.min(MC, ceilDiv(i1 - i0, MR) * MR) * kcMax;
         int bNeed = Math.min(NC, ceilDiv(j1 - j0, NR) * NR) * kcMax;
         if (ws.a.length < aNeed) ws.a = new float[aNeed];
         if (ws.b.length < bNeed) ws.b = new float[bNeed];
-        float[] ap = ws.a, bp = ws.b, tile = ws.tile;
+        if (b2 != null && ws.b2.length < bNeed) ws.b2 = new float[bNeed];
+        float[] ap = ws.a, bp = ws.b, bp2 = ws.b2, tile = ws.tile;
 
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
@@ -190,17 +227,23 @@ final class SimdGemm {
                 for (int jc = j0; jc < j1; jc += NC) {
                     int nc = Math.min(NC, j1 - jc);
                     GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                    if (b2 != null) GemmPacking.packB(transB, b2, b2Off, ldb, pc, kc, jc, nc, bp2);
+                    boolean lastK = pc + kc == k;
                     for (int ir = 0; ir < mc; ir += MR) {
                         int rows = Math.min(MR, mc - ir);
                         int aIdx = (ir / MR) * kc * MR;
                         for (int jr = 0; jr < nc; jr += NR) {
                             int cols = Math.min(NR, nc - jr);
                             int bIdx = (jr / NR) * kc * NR;
-                            int cIdx = cOff + (ic + ir) * ldc + jc + jr;
-                            if (rows == MR && cols == NR)
-                                kernel(kc, ap, aIdx, bp, bIdx, alphaBits, betaBits, c, cIdx, ldc);
-                            else
-                                kernelEdge(kc, ap, aIdx, bp, bIdx, alpha, betaBlock, c, cIdx, ldc, rows, cols, tile);
+                            int tileOff = (ic + ir) * ldc + jc + jr;
+                            if (rows == MR && cols == NR) {
+                                kernel(kc, ap, aIdx, bp, bIdx, alphaBits, betaBits, c, cOff + tileOff, ldc);
+                                if (b2 != null) kernel(kc, ap, aIdx, bp2, bIdx, alphaBits, betaBits, c2, c2Off + tileOff, ldc);
+                            } else {
+                                kernelEdge(kc, ap, aIdx, bp, bIdx, alpha, betaBlock, c, cOff + tileOff, ldc, rows, cols, tile);
+                                if (b2 != null) kernelEdge(kc, ap, aIdx, bp2, bIdx, alpha, betaBlock, c2, c2Off + tileOff, ldc, rows, cols, tile);
+                            }
+                            if (lastK && epilogue != null) epilogue.apply(ic + ir, rows, jc + jr, cols);
                         }
                     }
                 }

@@ -15,6 +15,7 @@ public final class SimdKernels implements Kernels {
     private final SimdTopK topk;
     private final SimdElementwise elementwise;
     private final SimdMemorySimilarity memory;
+    private final SimdExperts experts;
 
     /** Throws IllegalArgumentException when the forced vector width is not allowed here (see {@link VectorWidth}). */
     public SimdKernels(int threads) {
@@ -27,6 +28,7 @@ public final class SimdKernels implements Kernels {
         this.topk = new SimdTopK(parallel);
         this.elementwise = new SimdElementwise(parallel);
         this.memory = new SimdMemorySimilarity(parallel);
+        this.experts = new SimdExperts(gemm);
     }
 
     @Override public String name() { return "simd"; }
@@ -66,6 +68,20 @@ public final class SimdKernels implements Kernels {
     @Override public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n,
                                       float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) {
         elementwise.adamwUpdate(w, wOff, g, m, v, n, beta1, beta2, eps, stepSize, invSqrtBc2, decay);
+    }
+
+    // x [S,d], w1, w3 [E,d,f], w2 [E,f,d] -> a, b, h [S,f], y [S,d]
+    @Override public void expertsForward(int numExperts, int d, int f, int[] offsets, float[] x,
+                                         float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                                         float[] a, float[] b, float[] h, float[] y) {
+        experts.forward(this, numExperts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, y);
+    }
+    // dy [S,d] -> dx [S,d] (written), dw1, dw3 [E,d,f], dw2 [E,f,d] (accumulated)
+    @Override public void expertsBackward(int numExperts, int d, int f, int[] offsets, float[] x,
+                                          float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                                          float[] a, float[] b, float[] h, float[] dy,
+                                          float[] dx, float[] dw1, float[] dw3, float[] dw2) {
+        experts.backward(this, numExperts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2);
     }
 
     // x [T, d], p [E, d], active [E] -> m [T, E]

@@ -26,41 +26,49 @@ final class SimdSwiGlu {
 
     // a, b, h [n]; h may alias a or b
     void forward(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int n) {
-        Ranges.forEach(parallel, n, 1, MIN_TASK, L, (from, to) -> {
-            int i = from;
-            for (int end = from + S.loopBound(to - from); i < end; i += L) {
-                FloatVector av = FloatVector.fromArray(S, a, aOff + i);
-                av.mul(sigmoid(av)).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(h, hOff + i);
-            }
-            for (; i < to; i++) {
-                float av = a[aOff + i];
-                h[hOff + i] = av * sigmoid(av) * b[bOff + i];
-            }
-        });
+        Ranges.forEach(parallel, n, 1, MIN_TASK, L, (from, to) -> forwardRange(a, aOff, b, bOff, h, hOff, from, to));
+    }
+
+    /** The forward on elements [from, to) on the calling thread (also the grouped experts' GEMM epilogue). */
+    static void forwardRange(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int from, int to) {
+        int i = from;
+        for (int end = from + S.loopBound(to - from); i < end; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, aOff + i);
+            av.mul(sigmoid(av)).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(h, hOff + i);
+        }
+        for (; i < to; i++) {
+            float av = a[aOff + i];
+            h[hOff + i] = av * sigmoid(av) * b[bOff + i];
+        }
     }
 
     // a, b, dh, da, db [n]: da += dh * b * silu'(a), db += dh * silu(a); da or db may be null
     void backward(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff,
                   float[] da, int daOff, float[] db, int dbOff, int n) {
         if (da == null && db == null) return;
-        Ranges.forEach(parallel, n, 1, MIN_TASK, L, (from, to) -> {
-            FloatVector one = FloatVector.broadcast(S, 1f);
-            int i = from;
-            for (int end = from + S.loopBound(to - from); i < end; i += L) {
-                FloatVector av = FloatVector.fromArray(S, a, aOff + i), s = sigmoid(av);
-                FloatVector g = FloatVector.fromArray(S, dh, dhOff + i);
-                if (da != null) {
-                    // silu'(a) = s * (1 + a * (1 - s))
-                    FloatVector d = av.fma(one.sub(s), one).mul(s);
-                    g.mul(FloatVector.fromArray(S, b, bOff + i)).fma(d, FloatVector.fromArray(S, da, daOff + i)).intoArray(da, daOff + i);
-                }
-                if (db != null) g.mul(av.mul(s)).add(FloatVector.fromArray(S, db, dbOff + i)).intoArray(db, dbOff + i);
+        Ranges.forEach(parallel, n, 1, MIN_TASK, L,
+                (from, to) -> backwardRange(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, from, to));
+    }
+
+    /** The backward on elements [from, to) on the calling thread (also the grouped experts' GEMM epilogue). */
+    static void backwardRange(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff,
+                              float[] da, int daOff, float[] db, int dbOff, int from, int to) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = from;
+        for (int end = from + S.loopBound(to - from); i < end; i += L) {
+            FloatVector av = FloatVector.fromArray(S, a, aOff + i), s = sigmoid(av);
+            FloatVector g = FloatVector.fromArray(S, dh, dhOff + i);
+            if (da != null) {
+                // silu'(a) = s * (1 + a * (1 - s))
+                FloatVector d = av.fma(one.sub(s), one).mul(s);
+                g.mul(FloatVector.fromArray(S, b, bOff + i)).fma(d, FloatVector.fromArray(S, da, daOff + i)).intoArray(da, daOff + i);
             }
-            for (; i < to; i++) {
-                float av = a[aOff + i], s = sigmoid(av), g = dh[dhOff + i];
-                if (da != null) da[daOff + i] = Math.fma(g * b[bOff + i], Math.fma(av, 1f - s, 1f) * s, da[daOff + i]);
-                if (db != null) db[dbOff + i] += g * (av * s);
-            }
-        });
+            if (db != null) g.mul(av.mul(s)).add(FloatVector.fromArray(S, db, dbOff + i)).intoArray(db, dbOff + i);
+        }
+        for (; i < to; i++) {
+            float av = a[aOff + i], s = sigmoid(av), g = dh[dhOff + i];
+            if (da != null) da[daOff + i] = Math.fma(g * b[bOff + i], Math.fma(av, 1f - s, 1f) * s, da[daOff + i]);
+            if (db != null) db[dbOff + i] += g * (av * s);
+        }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
+import moelab.kernels.ExpertsContractTest;
 import moelab.kernels.KernelContractTest;
 import moelab.kernels.Kernels;
 import org.junit.jupiter.api.Nested;
@@ -20,6 +21,16 @@ class SimdKernelsTest extends KernelContractTest {
 
     @Nested
     class TwoThreads extends KernelContractTest {
+        @Override protected Kernels candidate() { return TWO; }
+    }
+
+    @Nested
+    class Experts extends ExpertsContractTest {
+        @Override protected Kernels candidate() { return ONE; }
+    }
+
+    @Nested
+    class ExpertsTwoThreads extends ExpertsContractTest {
         @Override protected Kernels candidate() { return TWO; }
     }
 
@@ -61,5 +72,31 @@ class SimdKernelsTest extends KernelContractTest {
             bits1[i] = Float.floatToRawIntBits(out[1][i]);
         }
         assertArrayEquals(bits0, bits1, "1 vs 2 threads");
+    }
+
+    /** The grouped experts split each product over threads by whole tiles: one and two threads give the same bits. */
+    @Test
+    void groupedExpertsGiveTheSameBitsOnOneAndTwoThreads() {
+        Random r = new Random(7);
+        int e = 3, d = 96, f = 160;
+        int[] offsets = {0, 301, 301, 530}; // an empty expert; blocks large enough for two threads
+        int s = offsets[e];
+        float[] x = gaussian(r, s * d, 1), w1 = gaussian(r, e * d * f, 0.1), w3 = gaussian(r, e * d * f, 0.1),
+                w2 = gaussian(r, e * f * d, 0.1), dyIn = gaussian(r, s * d, 1);
+        float[][] out = new float[2][];
+        for (int t = 0; t < 2; t++) {
+            SimdKernels k = t == 0 ? ONE : TWO;
+            float[] a = new float[s * f], b = new float[s * f], h = new float[s * f], y = new float[s * d];
+            k.expertsForward(e, d, f, offsets, x, w1, 0, w3, 0, w2, 0, a, b, h, y);
+            float[] dy = dyIn.clone(), dw1 = new float[e * d * f], dw3 = new float[e * d * f], dw2 = new float[e * f * d];
+            k.expertsBackward(e, d, f, offsets, x, w1, 0, w3, 0, w2, 0, a, b, h, dy, dy, dw1, dw3, dw2);
+            out[t] = concat(a, b, h, y, dy, dw1, dw3, dw2);
+        }
+        int[] bits0 = new int[out[0].length], bits1 = new int[out[1].length];
+        for (int i = 0; i < bits0.length; i++) {
+            bits0[i] = Float.floatToRawIntBits(out[0][i]);
+            bits1[i] = Float.floatToRawIntBits(out[1][i]);
+        }
+        assertArrayEquals(bits0, bits1, "grouped experts, 1 vs 2 threads");
     }
 }

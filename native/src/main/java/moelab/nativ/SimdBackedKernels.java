@@ -1,5 +1,6 @@
 package moelab.nativ;
 
+import moelab.kernels.ExpertLoop;
 import moelab.kernels.Kernels;
 import moelab.simd.SimdKernels;
 
@@ -40,6 +41,10 @@ abstract class SimdBackedKernels implements Kernels {
     @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return simd.dot(a, aOff, b, bOff, n); }
     // x [T, d], p [E, d], active [E] -> m [T, E]
     @Override public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n, float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) { simd.adamwUpdate(w, wOff, g, m, v, n, beta1, beta2, eps, stepSize, invSqrtBc2, decay); }
+    // x [S,d], w1, w3 [E,d,f], w2 [E,f,d] -> a, b, h [S,f], y [S,d]: the per-expert loop on this back end's sgemm
+    @Override public void expertsForward(int experts, int d, int f, int[] offsets, float[] x, float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off, float[] a, float[] b, float[] h, float[] y) { ExpertLoop.forward(this, experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, y); }
+    // dy [S,d] -> dx [S,d] (written), dw1, dw3 [E,d,f], dw2 [E,f,d] (accumulated)
+    @Override public void expertsBackward(int experts, int d, int f, int[] offsets, float[] x, float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off, float[] a, float[] b, float[] h, float[] dy, float[] dx, float[] dw1, float[] dw3, float[] dw2) { ExpertLoop.backward(this, experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2); }
     @Override public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff, int tokens, int experts, int d) { simd.memorySimilarity(x, xOff, p, active, m, mOff, tokens, experts, d); }
     // x [T, d], p [E, d], active [E], m, dm [T, E] -> dx [T, d] (accumulated)
     @Override public void memorySimilarityBackward(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff, float[] dm, int dmOff, float[] dx, int dxOff, int tokens, int experts, int d) { simd.memorySimilarityBackward(x, xOff, p, active, m, mOff, dm, dmOff, dx, dxOff, tokens, experts, d); }

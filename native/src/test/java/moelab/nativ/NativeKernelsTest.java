@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
 import moelab.kernels.Backends;
+import moelab.kernels.ExpertsContractTest;
 import moelab.kernels.KernelContractTest;
 import moelab.kernels.Kernels;
 import moelab.kernels.ScalarKernels;
@@ -39,6 +40,16 @@ class NativeKernelsTest extends KernelContractTest {
     @Nested
     class Avx512TwoThreads extends KernelContractTest {
         @Override protected Kernels candidate() { return Availability.nativeKernels(2, 512); }
+    }
+
+    @Nested
+    class Experts extends ExpertsContractTest {
+        @Override protected Kernels candidate() { return Availability.nativeKernels(2, 256); }
+    }
+
+    @Nested
+    class ExpertsAvx512 extends ExpertsContractTest {
+        @Override protected Kernels candidate() { return Availability.nativeKernels(1, 512); }
     }
 
     @Test
