@@ -66,7 +66,9 @@ public final class Autograd {
                 for (Tensor in : n.inputs())
                     if (in != null && in.grad() != null) requireFinite(n.op(), "gradient of an input", in.grad());
             }
-            t.clearGrad(); // intermediate gradients are not kept; leaves keep theirs
+            float[] used = t.grad();
+            t.clearGrad(); // intermediate gradients are not kept (their arrays are recycled); leaves keep theirs
+            GradPool.give(used);
         }
     }
 

@@ -1,6 +1,7 @@
 package moelab.tensor;
 
 import moelab.autograd.Autograd;
+import moelab.autograd.GradPool;
 import moelab.autograd.Node;
 
 import java.util.Arrays;
@@ -151,9 +152,12 @@ public final class Tensor {
     /** Gradient (logical row-major, numel long) or null if none was computed. */
     public float[] grad() { return grad; }
 
-    /** The gradient buffer, allocated (zeroed) on first use. */
+    /**
+     * The gradient buffer, allocated (zeroed) on first use; an intermediate tensor's comes from
+     * {@link GradPool} (backward recycles it once this tensor's node has run).
+     */
     public float[] gradBuffer() {
-        if (grad == null) grad = new float[numel];
+        if (grad == null) grad = node == null ? new float[numel] : GradPool.take(numel);
         return grad;
     }
 

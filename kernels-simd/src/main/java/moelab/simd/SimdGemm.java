@@ -214,6 +214,7 @@ final class SimdGemm {
         if (ws.b.length < bNeed) ws.b = new float[bNeed];
         if (b2 != null && ws.b2.length < bNeed) ws.b2 = new float[bNeed];
         float[] ap = ws.a, bp = ws.b, bp2 = ws.b2, tile = ws.tile;
+        int products = b2 == null ? 1 : 2;
 
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
@@ -236,12 +237,15 @@ final class SimdGemm {
                             int cols = Math.min(NR, nc - jr);
                             int bIdx = (jr / NR) * kc * NR;
                             int tileOff = (ic + ir) * ldc + jc + jr;
-                            if (rows == MR && cols == NR) {
-                                kernel(kc, ap, aIdx, bp, bIdx, alphaBits, betaBits, c, cOff + tileOff, ldc);
-                                if (b2 != null) kernel(kc, ap, aIdx, bp2, bIdx, alphaBits, betaBits, c2, c2Off + tileOff, ldc);
-                            } else {
-                                kernelEdge(kc, ap, aIdx, bp, bIdx, alpha, betaBlock, c, cOff + tileOff, ldc, rows, cols, tile);
-                                if (b2 != null) kernelEdge(kc, ap, aIdx, bp2, bIdx, alpha, betaBlock, c2, c2Off + tileOff, ldc, rows, cols, tile);
+                            // one call site per micro-kernel: a second copy inlined here would push C2
+                            // past its inlining budget, and the packing calls would then box vectors
+                            for (int product = 0; product < products; product++) {
+                                float[] bq = product == 0 ? bp : bp2, cq = product == 0 ? c : c2;
+                                int cIdx = (product == 0 ? cOff : c2Off) + tileOff;
+                                if (rows == MR && cols == NR)
+                                    kernel(kc, ap, aIdx, bq, bIdx, alphaBits, betaBits, cq, cIdx, ldc);
+                                else
+                                    kernelEdge(kc, ap, aIdx, bq, bIdx, alpha, betaBlock, cq, cIdx, ldc, rows, cols, tile);
                             }
                             if (lastK && epilogue != null) epilogue.apply(ic + ir, rows, jc + jr, cols);
                         }
