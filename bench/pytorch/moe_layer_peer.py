@@ -30,6 +30,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_info import header  # noqa: E402  (imports no torch)
+
 SHAPES = "256:512:8:2:2048,512:1024:16:4:4096,512:256:64:8:4096"
 
 
@@ -101,6 +104,8 @@ def worker(threads, shapes, rounds):
     import torch  # imported only here, after the environment is set
 
     torch.set_num_threads(threads)
+    from torch_info import describe
+    info = describe()
     torch.manual_seed(0)
     results = []
     for s in shapes:
@@ -133,7 +138,7 @@ def worker(threads, shapes, rounds):
             samples.append(t * steps / (time.perf_counter() - t0))
         samples.sort()
         results.append({"shape": s, "threads": threads, "tokens_per_s": samples[len(samples) // 2],
-                        "torch": torch.__version__})
+                        **info})
     print(json.dumps(results))
 
 
@@ -175,11 +180,12 @@ def main():
                              capture_output=True, text=True).stdout
         table += json.loads(out.strip().splitlines()[-1])
     java = jmh_tokens(a.jmh) if a.jmh else {}
-    print(f"torch {table[0]['torch']}, MoE layer forward+backward, median of {a.rounds} rounds")
-    header = f"{'d:f:E:k:T':>20} {'threads':>7} {'torch tok/s':>12}"
+    print(header(table))
+    print(f"MoE layer forward+backward, median of {a.rounds} rounds")
+    cols = f"{'d:f:E:k:T':>20} {'threads':>7} {'torch tok/s':>12}"
     if java:
-        header += f" {'java tok/s':>11} {'java/torch':>10}"
-    print(header)
+        cols += f" {'java tok/s':>11} {'java/torch':>10}"
+    print(cols)
     for r in table:
         line = f"{r['shape']:>20} {r['threads']:>7} {r['tokens_per_s']:>12,.0f}"
         j = java.get((r["shape"], f"simd-{r['threads']}t"))

@@ -17,6 +17,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_info import header  # noqa: E402  (imports no torch)
+
 SHAPES = [(64, 8), (8, 2), (32, 4)]
 
 
@@ -24,6 +27,8 @@ def worker(threads, rows, rounds):
     import torch  # imported only here, after the environment is set
 
     torch.set_num_threads(threads)
+    from torch_info import describe
+    info = describe()
     torch.manual_seed(0)
     results = []
     for experts, k in SHAPES:
@@ -43,7 +48,7 @@ def worker(threads, rows, rounds):
             samples.append(rows * calls / (time.perf_counter() - t0))
         samples.sort()
         results.append({"experts": experts, "k": k, "threads": threads,
-                        "rows_per_s": samples[len(samples) // 2], "torch": torch.__version__})
+                        "rows_per_s": samples[len(samples) // 2], **info})
     print(json.dumps(results))
 
 
@@ -65,7 +70,8 @@ def main():
                               "--rounds", str(a.rounds)], env=env, check=True,
                              capture_output=True, text=True).stdout
         table += json.loads(out.strip().splitlines()[-1])
-    print(f"torch {table[0]['torch']}, {a.rows} rows, median of {a.rounds} rounds")
+    print(header(table))
+    print(f"{a.rows} rows, median of {a.rounds} rounds")
     print(f"{'E':>4} {'k':>3} {'threads':>7} {'rows/s':>14}")
     for r in table:
         print(f"{r['experts']:>4} {r['k']:>3} {r['threads']:>7} {r['rows_per_s']:>14,.0f}")

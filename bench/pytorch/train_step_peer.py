@@ -10,8 +10,9 @@ The model (as moelab.nn.Transformer with the bench's config): token embedding [V
 blocks x += attn(RMSNorm(x)); x += moe(RMSNorm(x)); final RMSNorm; untied LM head [d,V]; loss =
 mean cross-entropy + the sum of the layers' load-balancing losses. Attention: causal multi-head,
 q/k/v/o [d,d], RoPE on q and k with interleaved pairs (x[2i], x[2i+1]) rotated by
-pos * 10000^(-2i/Dh), as moelab.ops.Attention.rope; torch 1.13 has no fused attention, so scores,
-mask, softmax and p @ v are written out. MoE: moe_layer from moe_layer_peer.py (softmax router,
+pos * 10000^(-2i/Dh), as moelab.ops.Attention.rope; the attention core is torch's fused
+scaled_dot_product_attention (is_causal) on torch 2.x and, on Debian's 1.13 which has none (or with
+--attention explicit), scores, mask, softmax and p @ v written out. MoE: moe_layer from moe_layer_peer.py (softmax router,
 top-k probabilities as gates, Switch LBL 0.01, stable sort-by-expert dispatch, one SwiGLU MLP per
 contiguous expert block, index_add back). All matrices are [in, out] and used as x @ W, like the
 Java engine (nn.Linear would store the transpose). AdamW lr 3e-4, betas 0.9/0.95, eps 1e-8,
@@ -35,6 +36,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_info import header  # noqa: E402  (imports no torch)
 
 LAYERS, D_MODEL, HEADS, EXPERTS, TOP_K, D_FF, VOCAB = 4, 256, 4, 8, 2, 512, 4096
 LBL_COEF, EPS, ROPE_BASE, INIT_STD, LR = 0.01, 1e-5, 10000.0, 0.02, 3e-4
@@ -103,18 +105,33 @@ def rope(x, cos, sin):
 
 
 def attention(h, p, pre, batch, seq, cos, sin, mask):
-    """h [B*S, d] -> [B*S, d]: causal multi-head attention with RoPE."""
+    """h [B*S, d] -> [B*S, d]: causal multi-head attention with RoPE; mask None: fused SDPA."""
     import torch
+    import torch.nn.functional as F
     dh = D_MODEL // HEADS
 
     def heads(w):  # [B*S, d] @ [d, d] -> [B, H, S, Dh]
         return (h @ p[pre + w]).view(batch, seq, HEADS, dh).transpose(1, 2)
 
     q, k, v = rope(heads("attn.wq"), cos, sin), rope(heads("attn.wk"), cos, sin), heads("attn.wv")
-    scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(dh))                      # [B, H, S, S]
-    probs = torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1)
-    o = (probs @ v).transpose(1, 2).reshape(batch * seq, D_MODEL)
-    return o @ p[pre + "attn.wo"]
+    if mask is None:
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=True)                 # scale 1/sqrt(Dh)
+    else:
+        scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(dh))                  # [B, H, S, S]
+        o = torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1) @ v
+    return o.transpose(1, 2).reshape(batch * seq, D_MODEL) @ p[pre + "attn.wo"]
+
+
+def causal_mask(seq, kind):
+    """None for the fused SDPA path (kind 'sdpa', or 'auto' where torch has it), else the boolean
+    mask [S, S] of the written-out path (True above the diagonal)."""
+    import torch
+    from torch_info import has_sdpa
+    if kind == "sdpa" and not has_sdpa():
+        sys.exit(f"--attention sdpa: torch {torch.__version__} has no scaled_dot_product_attention")
+    if kind == "sdpa" or (kind == "auto" and has_sdpa()):
+        return None
+    return torch.triu(torch.ones(seq, seq, dtype=torch.bool), diagonal=1)
 
 
 def forward_loss(p, tokens, targets, cos, sin, mask):
@@ -136,15 +153,16 @@ def forward_loss(p, tokens, targets, cos, sin, mask):
     return F.cross_entropy(logits, targets.reshape(-1)) + aux
 
 
-def worker(threads, batch, seq, steps, rounds, warmup):
+def worker(threads, batch, seq, steps, rounds, warmup, attention_kind):
     import torch  # imported only here, after the environment is set
+    from torch_info import describe
 
     torch.set_num_threads(threads)
-    gemm = sgemm_rate()
+    info = describe()
     p, cos, sin = build(seq)
     params = list(p.values())
     opt = adamw(params)
-    mask = torch.triu(torch.ones(seq, seq, dtype=torch.bool), diagonal=1)            # True above the diagonal
+    mask = causal_mask(seq, attention_kind)
     data = torch.Generator().manual_seed(1234)
 
     def step():
@@ -166,22 +184,9 @@ def worker(threads, batch, seq, steps, rounds, warmup):
             step()
         samples.append(batch * seq * steps / (time.perf_counter() - t0))
     med = sorted(samples)[len(samples) // 2]
-    print(json.dumps({"threads": threads, "tokens_per_s": med, "rounds": samples, "first_loss": first_loss,
-                      "parameters": sum(t.numel() for t in params), "torch": torch.__version__,
-                      "sgemm_gflops": gemm}))
-
-
-def sgemm_rate(n=512, reps=3):
-    """GFLOP/s of an n x n float32 matmul: tells whether torch runs an optimized BLAS. Debian's
-    torch takes whatever libblas.so.3 the alternatives system selects; with only the reference
-    libblas3 installed it runs ~30x slower than with OpenBLAS (libopenblas0-pthread)."""
-    import torch
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2.0 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+    print(json.dumps(dict(info, threads=threads, tokens_per_s=med, rounds=samples, first_loss=first_loss,
+                          parameters=sum(t.numel() for t in params),
+                          attention="sdpa" if mask is None else "explicit")))
 
 
 def read_safetensors(path):
@@ -203,7 +208,7 @@ def read_safetensors(path):
     return out, meta
 
 
-def check(folder):
+def check(folder, attention_kind="auto"):
     """One training step from the Java model's weights and batch (TrainStepBench --export DIR):
     the loss, the gradient norm and the updated weights must match the Java step."""
     import torch
@@ -221,7 +226,8 @@ def check(folder):
     params = list(p.values())
     opt = adamw(params)
     cos, sin = rope_tables(seq)
-    mask = torch.triu(torch.ones(seq, seq, dtype=torch.bool), diagonal=1)
+    mask = causal_mask(seq, attention_kind)
+    print(f"check: attention {'sdpa' if mask is None else 'explicit'} on torch {torch.__version__}")
     tokens = torch.tensor([int(v) for v in meta["inputs"].split(",")]).view(batch, seq)
     targets = torch.tensor([int(v) for v in meta["targets"].split(",")]).view(batch, seq)
     loss = forward_loss(p, tokens, targets, cos, sin, mask)
@@ -265,13 +271,16 @@ def main():
     ap.add_argument("--seq", type=int, default=256, help="not 256: not the named config (smoke tests)")
     ap.add_argument("--java-json", help="TrainStepBench --json FILE to compare with")
     ap.add_argument("--check", metavar="DIR", help="only compare one step with TrainStepBench --export DIR")
+    ap.add_argument("--attention", choices=["auto", "sdpa", "explicit"], default="auto",
+                    help="attention core: torch's fused scaled_dot_product_attention (auto: where torch has it) "
+                         "or scores/mask/softmax written out")
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.check:
-        check(a.check)
+        check(a.check, a.attention)
         return
     if a.worker:
-        worker(a.worker, a.batch, a.seq, a.steps, a.rounds, a.warmup)
+        worker(a.worker, a.batch, a.seq, a.steps, a.rounds, a.warmup, a.attention)
         return
     java, jcfg = java_results(a.java_json) if a.java_json else ({}, None)
     if jcfg and (jcfg["config"]["batch"], jcfg["config"]["seq_len"]) != (a.batch, a.seq):
@@ -283,7 +292,7 @@ def main():
                    MKL_NUM_THREADS=str(t), OMP_WAIT_POLICY="PASSIVE")
         out = subprocess.run([sys.executable, __file__, "--worker", str(t), "--batch", str(a.batch),
                               "--seq", str(a.seq), "--steps", str(a.steps), "--rounds", str(a.rounds),
-                              "--warmup", str(a.warmup)], env=env, check=True, capture_output=True, text=True).stdout
+                              "--warmup", str(a.warmup), "--attention", a.attention], env=env, check=True, capture_output=True, text=True).stdout
         table.append(json.loads(out.strip().splitlines()[-1]))
     named = (a.batch, a.seq) == (8, 256)
     print(f"torch {table[0]['torch']}, training step (fwd + bwd + clip + AdamW): {LAYERS} layers, d={D_MODEL}, "
@@ -293,15 +302,15 @@ def main():
           f"(ln V + {LAYERS} x LBL at balance = {math.log(VOCAB) + LAYERS * LBL_COEF:.4f}); "
           f"median of {a.rounds} rounds x {a.steps} steps")
     slow = [r for r in table if r["sgemm_gflops"] < 20]
-    print("torch sgemm 512x512: " + ", ".join(f"{r['sgemm_gflops']:.1f} GFLOP/s on {r['threads']} thread(s)" for r in table))
+    print(header(table) + f"; attention: {table[0]['attention']}")
     if slow:
         print("WARNING: torch's matmul is far below this CPU's OpenBLAS speed (~85-95 GFLOP/s per thread): it is "
               "probably using Debian's reference libblas3. Install OpenBLAS (apt-get install libopenblas0-pthread) "
               "before comparing; these PyTorch numbers are not a fair peer.")
-    header = f"{'threads':>7} {'torch tok/s':>12}"
+    cols = f"{'threads':>7} {'torch tok/s':>12}"
     if java:
-        header += f" {'java tok/s':>11} {'java/torch':>10}"
-    print(header)
+        cols += f" {'java tok/s':>11} {'java/torch':>10}"
+    print(cols)
     for r in table:
         line = f"{r['threads']:>7} {r['tokens_per_s']:>12,.1f}"
         j = java.get(r["threads"])
