@@ -244,13 +244,13 @@ public record Checkpoint(String configText, long step, Map<String, TensorData> p
 
     static Checkpoint parse(byte[] b, String source) {
         String where = "checkpoint " + source + ": ";
-        if (b.length < HEADER_BYTES + CRC_BYTES)
-            throw new CheckpointException(where + "truncated: the file has " + b.length + " bytes, fewer than the "
-                    + (HEADER_BYTES + CRC_BYTES) + " of an empty checkpoint");
-        for (int i = 0; i < MAGIC.length; i++)
+        for (int i = 0; i < MAGIC.length && i < b.length; i++)     // the magic first: a short text file is not a "truncated checkpoint"
             if (b[i] != MAGIC[i])
                 throw new CheckpointException(where + "not a moe-routing-lab checkpoint: the first bytes are "
                         + hex(b, 0, 8) + ", expected " + hex(MAGIC, 0, 8) + " (\"MOECKPT\\0\")");
+        if (b.length < HEADER_BYTES + CRC_BYTES)
+            throw new CheckpointException(where + "truncated: the file has " + b.length + " bytes, fewer than the "
+                    + (HEADER_BYTES + CRC_BYTES) + " of an empty checkpoint");
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         int version = bb.getInt(8);
         if (version != VERSION)
