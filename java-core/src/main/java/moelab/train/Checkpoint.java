@@ -74,6 +74,8 @@ public record Checkpoint(String configText, long step, Map<String, TensorData> p
     static final int HEADER_BYTES = 8 + 4 + 8, CRC_BYTES = 4;
     private static final int MAX_RANK = 16;
     private static final Pattern FILE_NAME = Pattern.compile("step-(\\d+)\\.ckpt");
+    /** The temporary file AtomicFile writes a step checkpoint into before renaming it. */
+    private static final Pattern TEMP_NAME = Pattern.compile("\\.step-\\d+\\.ckpt\\..*\\.tmp");
 
     // ---------------------------------------------------------------- naming
 
@@ -91,6 +93,25 @@ public record Checkpoint(String configText, long step, Map<String, TensorData> p
         }
         found.sort((a, b) -> Long.compare(stepOf(a), stepOf(b)));
         return found;
+    }
+
+    /**
+     * Deletes the temporary files of step checkpoint writes that never finished (the process was
+     * killed between creating and renaming them); only call when no write into dir is under way.
+     * Returns how many were deleted.
+     */
+    public static int removeTemporaries(Path dir) {
+        if (!Files.isDirectory(dir)) return 0;
+        int n = 0;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(p -> TEMP_NAME.matcher(p.getFileName().toString()).matches()).toList()) {
+                Files.deleteIfExists(p);
+                n++;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing unfinished checkpoint files in " + dir + ": " + e.getMessage(), e);
+        }
+        return n;
     }
 
     /** The checkpoint with the highest step number in a folder (by name, not by time). */
