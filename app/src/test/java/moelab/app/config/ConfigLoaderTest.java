@@ -213,11 +213,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void yamlAliasesAreRefusedWhereTheyAre() {
+        ConfigException e = error("run:\n  name: &nm abc\n  out_dir: *nm\n");
+        assertEquals("test.yaml: YAML alias '*nm' at line 3, column 12 is not supported: write the value out (anchors and aliases are not expanded)",
+                e.getMessage());
+        assertEquals("abc", yaml("run:\n  name: &nm abc\n").run().name(), "an anchor alone is harmless");
+    }
+
+    @Test
     void syntaxErrorsAndDuplicatesNameTheSource() {
         ConfigException dup = error("train:\n  steps: 1\n  steps: 2\n");
         assertTrue(dup.getMessage().startsWith("test.yaml: not valid YAML") && dup.getMessage().contains("steps"), dup.getMessage());
         ConfigException syntax = error("train: [1, 2\n");
         assertTrue(syntax.getMessage().startsWith("test.yaml: not valid YAML at line"), syntax.getMessage());
+        ConfigException tab = error("run:\n  name: x\n\tout_dir: y\n");
+        assertTrue(tab.getMessage().startsWith("test.yaml: not valid YAML at line 3, column 1: found character '\\t(TAB)'"), tab.getMessage());
+        assertFalse(tab.getMessage().contains("\n"), "one line: " + tab.getMessage());
         ConfigException list = error("- 1\n- 2\n");
         assertTrue(list.getMessage().contains("top level must be a mapping"), list.getMessage());
         assertEquals(ConfigLoader.load(null, List.of()), yaml(""), "an empty file means all defaults");
