@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
                 "8:a run folder in a state the command cannot continue from"},
         subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, InspectCommand.class,
                 ReportCommand.class, ExportCommand.class, moelab.app.sweep.SweepCommand.class, moelab.app.data.PrepareData.class, moelab.app.demo.DemoCommand.class,
-                Main.BackendsCommand.class})
+                moelab.app.fuzz.FuzzCommand.class, Main.BackendsCommand.class})
 public final class Main implements Runnable {
     /** Exit status of a bad config or bad arguments (picocli's usage errors use the same). */
     public static final int EXIT_USAGE = ErrorKind.CONFIG.exitCode;

@@ -263,7 +263,8 @@ public record Checkpoint(String configText, long step, Map<String, TensorData> p
     /** The config text stored in a checkpoint (e.g. to build the model before loading it). */
     public static String readConfigText(Path file) { return read(file).configText(); }
 
-    static Checkpoint parse(byte[] b, String source) {
+    /** Parses and validates a checkpoint held in memory; source names it in errors. */
+    public static Checkpoint parse(byte[] b, String source) {
         String where = "checkpoint " + source + ": ";
         for (int i = 0; i < MAGIC.length && i < b.length; i++)     // the magic first: a short text file is not a "truncated checkpoint"
             if (b[i] != MAGIC[i])

@@ -5,6 +5,7 @@ import moelab.config.ConfigException;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.events.AliasEvent;
 import org.yaml.snakeyaml.events.Event;
 import org.yaml.snakeyaml.parser.ParserImpl;
@@ -28,15 +29,27 @@ final class YamlErrors {
         return "not valid YAML" + where + ": " + e.getOriginalMessage();
     }
 
-    /** Throws at the first alias of an already parsed (so well-formed) YAML text. */
+    /**
+     * Throws at the first alias of a YAML text Jackson has read, and at a second document
+     * (Jackson reads the first and would silently ignore the rest, errors included).
+     */
     static void refuseAliases(String source, String text) {
         ParserImpl p = new ParserImpl(new StreamReader(text), new LoaderOptions());
-        while (p.peekEvent() != null) {
-            Event ev = p.getEvent();
-            if (ev instanceof AliasEvent a)
-                throw new ConfigException(source, "YAML alias '*" + a.getAnchor() + "'" + at(a.getStartMark())
-                        + " is not supported: write the value out (anchors and aliases are not expanded)");
-            if (ev.is(Event.ID.StreamEnd)) return;
+        int documents = 0;
+        try {
+            while (p.peekEvent() != null) {
+                Event ev = p.getEvent();
+                if (ev instanceof AliasEvent a)
+                    throw new ConfigException(source, "YAML alias '*" + a.getAnchor() + "'" + at(a.getStartMark())
+                            + " is not supported: write the value out (anchors and aliases are not expanded)");
+                if (ev.is(Event.ID.DocumentStart) && ++documents > 1)
+                    throw new ConfigException(source, "a second YAML document starts" + at(ev.getStartMark()) + "; a config is one document");
+                if (ev.is(Event.ID.StreamEnd)) return;
+            }
+        } catch (MarkedYAMLException e) {
+            throw new ConfigException(source, "not valid YAML" + (e.getProblemMark() == null ? "" : at(e.getProblemMark())) + ": " + e.getProblem());
+        } catch (YAMLException e) {
+            throw new ConfigException(source, "not valid YAML: " + e.getMessage());
         }
     }
 

@@ -218,6 +218,8 @@ class ConfigLoaderTest {
         assertEquals("test.yaml: YAML alias '*nm' at line 3, column 12 is not supported: write the value out (anchors and aliases are not expanded)",
                 e.getMessage());
         assertEquals("abc", yaml("run:\n  name: &nm abc\n").run().name(), "an anchor alone is harmless");
+        ConfigException second = error("run:\n  name: a\n---\nrun: {name: : b}\n");
+        assertTrue(second.getMessage().startsWith("test.yaml: a second YAML document starts at line 3"), second.getMessage());
     }
 
     @Test
