@@ -213,6 +213,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theMoeLayerListIsCheckedInOnePassWhateverTheLayerCount() {
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                () -> assertEquals(Integer.MAX_VALUE, ConfigLoader.load(null, List.of("model.layers=2147483647")).model().layers()));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("model.layers=4", "model.moe.layers=0,2,7")));
+        assertTrue(e.getMessage().contains("block index 7 out of range [0, 4)"), e.getMessage());
+        assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("model.moe.layers=every:x")));
+    }
+
+    @Test
     void yamlAliasesAreRefusedWhereTheyAre() {
         ConfigException e = error("run:\n  name: &nm abc\n  out_dir: *nm\n");
         assertEquals("test.yaml: YAML alias '*nm' at line 3, column 12 is not supported: write the value out (anchors and aliases are not expanded)",
