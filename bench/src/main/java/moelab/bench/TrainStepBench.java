@@ -181,7 +181,7 @@ public final class TrainStepBench {
         meta.put("loss", "" + m.loss());
         meta.put("grad_norm", "" + m.gradNorm());
         SafeTensors.Contents c = SafeTensors.read(before);
-        SafeTensors.write(before, c.tensors(), meta);
+        SafeTensors.writeTensors(before, c.tensors(), meta);
         SafeTensors.export(trainer.model().parameters(), after, null);
         System.out.printf(Locale.ROOT, "wrote %s and %s (loss %.6f, grad norm %.6f)%n", before, after, m.loss(), m.gradNorm());
     }

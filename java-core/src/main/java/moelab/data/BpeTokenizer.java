@@ -175,7 +175,7 @@ public final class BpeTokenizer implements Tokenizer {
         try {
             all = Files.readAllLines(file, StandardCharsets.US_ASCII);
         } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException(file + ": not a BPE vocabulary (non-ASCII bytes)");
+            throw new DataException(file + ": not a BPE vocabulary (non-ASCII bytes)");
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot read BPE vocabulary: " + e.getMessage(), e);
         }
@@ -191,14 +191,14 @@ public final class BpeTokenizer implements Tokenizer {
         int k = 0;
         String where = file + ":" + (lines.isEmpty() ? 1 : lineNo.get(0));
         if (lines.isEmpty() || !lines.get(0).startsWith(MAGIC + " "))
-            throw new IllegalArgumentException(where + ": not a BPE vocabulary (expected first line '" + MAGIC + " " + FORMAT_VERSION + "')");
+            throw new DataException(where + ": not a BPE vocabulary (expected first line '" + MAGIC + " " + FORMAT_VERSION + "')");
         String ver = lines.get(0).substring(MAGIC.length() + 1).strip();
         if (!ver.equals(String.valueOf(FORMAT_VERSION)))
-            throw new IllegalArgumentException(where + ": format version '" + ver + "' is not supported (this build reads version " + FORMAT_VERSION + ")");
+            throw new DataException(where + ": format version '" + ver + "' is not supported (this build reads version " + FORMAT_VERSION + ")");
         k++;
         String pre = field(file, lines, lineNo, k++, "pretokenizer");
         if (!pre.equals(PreTokenizer.VERSION))
-            throw new IllegalArgumentException(file + ":" + lineNo.get(k - 1) + ": pretokenizer '" + pre + "' is not supported (this build has " + PreTokenizer.VERSION + ")");
+            throw new DataException(file + ":" + lineNo.get(k - 1) + ": pretokenizer '" + pre + "' is not supported (this build has " + PreTokenizer.VERSION + ")");
         String mstr = field(file, lines, lineNo, k++, "merges");
         int m = parseInt(mstr, file + ":" + lineNo.get(k - 1), "merge count", 0, MAX_VOCAB - 256);
         int[] l = new int[m], r = new int[m];
@@ -207,49 +207,49 @@ public final class BpeTokenizer implements Tokenizer {
         HexFormat hex = HexFormat.of();
         for (int i = 0; i < m; i++, k++) {
             if (k >= lines.size())
-                throw new IllegalArgumentException(file + ":" + all.size() + ": file ends after " + i + " of " + m + " merges (truncated?)");
+                throw new DataException(file + ":" + all.size() + ": file ends after " + i + " of " + m + " merges (truncated?)");
             String at = file + ":" + lineNo.get(k);
             String[] f = lines.get(k).split("\\s+");
             if (f.length != 3)
-                throw new IllegalArgumentException(at + ": expected 'left_id right_id hex_bytes' for merge " + i + ", got '" + lines.get(k) + "'");
+                throw new DataException(at + ": expected 'left_id right_id hex_bytes' for merge " + i + ", got '" + lines.get(k) + "'");
             int id = 256 + i;
             l[i] = parseInt(f[0], at, "left id", 0, id - 1);
             r[i] = parseInt(f[1], at, "right id", 0, id - 1);
             byte[] want = concat(bytes[l[i]], bytes[r[i]]);
             byte[] got;
             try { got = hex.parseHex(f[2]); } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(at + ": '" + f[2] + "' is not hex bytes");
+                throw new DataException(at + ": '" + f[2] + "' is not hex bytes");
             }
             if (!java.util.Arrays.equals(want, got))
-                throw new IllegalArgumentException(at + ": merge " + i + " (" + l[i] + ", " + r[i] + ") makes bytes " + hex.formatHex(want) + " but the file says " + f[2] + " (corrupt file)");
+                throw new DataException(at + ": merge " + i + " (" + l[i] + ", " + r[i] + ") makes bytes " + hex.formatHex(want) + " but the file says " + f[2] + " (corrupt file)");
             bytes[id] = want;
         }
         if (k >= lines.size() || !lines.get(k).equals("end"))
-            throw new IllegalArgumentException(file + ":" + (k < lines.size() ? lineNo.get(k) : all.size()) + ": expected 'end' after " + m + " merges"
+            throw new DataException(file + ":" + (k < lines.size() ? lineNo.get(k) : all.size()) + ": expected 'end' after " + m + " merges"
                     + (k < lines.size() ? ", got '" + lines.get(k) + "'" : " (truncated?)"));
         if (k + 1 < lines.size())
-            throw new IllegalArgumentException(file + ":" + lineNo.get(k + 1) + ": unexpected content after 'end'");
+            throw new DataException(file + ":" + lineNo.get(k + 1) + ": unexpected content after 'end'");
         try {
             return new BpeTokenizer(l, r);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+            throw new DataException(file + ": " + e.getMessage(), e);
         }
     }
 
     private static String field(Path file, List<String> lines, IntList lineNo, int k, String name) {
-        if (k >= lines.size()) throw new IllegalArgumentException(file + ": missing '" + name + "' line (truncated?)");
+        if (k >= lines.size()) throw new DataException(file + ": missing '" + name + "' line (truncated?)");
         String s = lines.get(k);
         if (!s.startsWith(name + " "))
-            throw new IllegalArgumentException(file + ":" + lineNo.get(k) + ": expected '" + name + " ...', got '" + s + "'");
+            throw new DataException(file + ":" + lineNo.get(k) + ": expected '" + name + " ...', got '" + s + "'");
         return s.substring(name.length() + 1).strip();
     }
 
     private static int parseInt(String s, String at, String what, int lo, int hi) {
         int v;
         try { v = Integer.parseInt(s); } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(at + ": " + what + " '" + s + "' is not an integer");
+            throw new DataException(at + ": " + what + " '" + s + "' is not an integer");
         }
-        if (v < lo || v > hi) throw new IllegalArgumentException(at + ": " + what + " " + v + " is outside [" + lo + ", " + hi + "]");
+        if (v < lo || v > hi) throw new DataException(at + ": " + what + " " + v + " is outside [" + lo + ", " + hi + "]");
         return v;
     }
 

@@ -82,7 +82,7 @@ public final class DomainCorpus {
      */
     public static DomainCorpus load(Path root, long seed, double valFraction, long maxBytesPerDomain) {
         if (!Files.isDirectory(root))
-            throw new IllegalArgumentException("corpus folder '" + root.toAbsolutePath() + "' does not exist or is not a folder");
+            throw new DataException("corpus folder '" + root.toAbsolutePath() + "' does not exist or is not a folder");
         List<Path> dirs;
         try (Stream<Path> s = Files.list(root)) {
             // folders starting with '.' or '_' are not domains (e.g. _licenses beside the data)
@@ -93,7 +93,7 @@ public final class DomainCorpus {
             throw new UncheckedIOException("cannot list corpus folder " + root + ": " + e.getMessage(), e);
         }
         if (dirs.isEmpty())
-            throw new IllegalArgumentException("corpus folder '" + root + "' has no domain folders (expected " + root + "/<domain>/*.txt)");
+            throw new DataException("corpus folder '" + root + "' has no domain folders (expected " + root + "/<domain>/*.txt)");
 
         List<String> names = new ArrayList<>();
         List<List<Document>> all = new ArrayList<>();
@@ -127,7 +127,7 @@ public final class DomainCorpus {
                     .filter(p -> { for (Path part : dir.relativize(p)) if (part.toString().startsWith(".")) return false; return true; })
                     .toList();
         } catch (IOException | UncheckedIOException e) {
-            throw new IllegalArgumentException("cannot list domain folder " + dir + ": " + e.getMessage(), e);
+            throw new DataException("cannot list domain folder " + dir + ": " + e.getMessage(), e);
         }
         List<Document> docs = new ArrayList<>();
         long bytes = 0;
@@ -139,9 +139,9 @@ public final class DomainCorpus {
         }
         docs.sort(Comparator.comparing(Document::id));
         if (docs.isEmpty())
-            throw new IllegalArgumentException("domain '" + name + "' (" + dir + ") has no .txt documents");
+            throw new DataException("domain '" + name + "' (" + dir + ") has no .txt documents");
         if (bytes == 0)
-            throw new IllegalArgumentException("domain '" + name + "' (" + dir + "): all " + docs.size() + " documents are empty");
+            throw new DataException("domain '" + name + "' (" + dir + "): all " + docs.size() + " documents are empty");
         return docs;
     }
 
@@ -161,7 +161,7 @@ public final class DomainCorpus {
         CoderResult r = dec.decode(in, out, true);
         if (!r.isError()) r = dec.flush(out);
         if (r.isError())
-            throw new IllegalArgumentException("document " + f + " is not valid UTF-8: bad byte 0x"
+            throw new DataException("document " + f + " is not valid UTF-8: bad byte 0x"
                     + String.format("%02X", b[in.position()] & 0xFF) + " at byte offset " + in.position());
         out.flip();
         return out.toString();
@@ -176,7 +176,7 @@ public final class DomainCorpus {
             held[d] = new boolean[docs.size()];
             if (valFraction <= 0) continue;
             if (docs.size() < 2)
-                throw new IllegalArgumentException("domain '" + names.get(d) + "' has one document; validation is split by document: "
+                throw new DataException("domain '" + names.get(d) + "' has one document; validation is split by document: "
                         + "add documents, write a split.txt, or set data.val_fraction to 0");
             Integer[] order = new Integer[docs.size()];
             for (int i = 0; i < order.length; i++) order[i] = i;
@@ -220,14 +220,14 @@ public final class DomainCorpus {
                     if (p.matcher(all.get(d).get(i).id()).matches()) { held[d][i] = true; any = true; }
             }
             if (!any)
-                throw new IllegalArgumentException(splitPath + ":" + (ln + 1) + ": '" + g + "' matches no document id in any domain "
+                throw new DataException(splitPath + ":" + (ln + 1) + ": '" + g + "' matches no document id in any domain "
                         + "(ids are paths relative to the domain folder, e.g. ch03.txt)");
         }
         for (int d = 0; d < all.size(); d++) {
             int h = 0;
             for (boolean b : held[d]) if (b) h++;
-            if (h == 0) throw new IllegalArgumentException(splitPath + " holds out no document of domain '" + names.get(d) + "'");
-            if (h == held[d].length) throw new IllegalArgumentException(splitPath + " holds out every document of domain '" + names.get(d) + "', leaving none to train on");
+            if (h == 0) throw new DataException(splitPath + " holds out no document of domain '" + names.get(d) + "'");
+            if (h == held[d].length) throw new DataException(splitPath + " holds out every document of domain '" + names.get(d) + "', leaving none to train on");
         }
         return held;
     }

@@ -74,6 +74,8 @@ public record Checkpoint(String configText, long step, Map<String, TensorData> p
     static final int HEADER_BYTES = 8 + 4 + 8, CRC_BYTES = 4;
     private static final int MAX_RANK = 16;
     private static final Pattern FILE_NAME = Pattern.compile("step-(\\d+)\\.ckpt");
+    /** The temporary file AtomicFile writes a step checkpoint into before renaming it. */
+    private static final Pattern TEMP_NAME = Pattern.compile("\\.step-\\d+\\.ckpt\\..*\\.tmp");
 
     // ---------------------------------------------------------------- naming
 
@@ -91,6 +93,25 @@ public record Checkpoint(String configText, long step, Map<String, TensorData> p
         }
         found.sort((a, b) -> Long.compare(stepOf(a), stepOf(b)));
         return found;
+    }
+
+    /**
+     * Deletes the temporary files of step checkpoint writes that never finished (the process was
+     * killed between creating and renaming them); only call when no write into dir is under way.
+     * Returns how many were deleted.
+     */
+    public static int removeTemporaries(Path dir) {
+        if (!Files.isDirectory(dir)) return 0;
+        int n = 0;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(p -> TEMP_NAME.matcher(p.getFileName().toString()).matches()).toList()) {
+                Files.deleteIfExists(p);
+                n++;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing unfinished checkpoint files in " + dir + ": " + e.getMessage(), e);
+        }
+        return n;
     }
 
     /** The checkpoint with the highest step number in a folder (by name, not by time). */
@@ -242,15 +263,16 @@ public record Checkpoint(String configText, long step, Map<String, TensorData> p
     /** The config text stored in a checkpoint (e.g. to build the model before loading it). */
     public static String readConfigText(Path file) { return read(file).configText(); }
 
-    static Checkpoint parse(byte[] b, String source) {
+    /** Parses and validates a checkpoint held in memory; source names it in errors. */
+    public static Checkpoint parse(byte[] b, String source) {
         String where = "checkpoint " + source + ": ";
-        if (b.length < HEADER_BYTES + CRC_BYTES)
-            throw new CheckpointException(where + "truncated: the file has " + b.length + " bytes, fewer than the "
-                    + (HEADER_BYTES + CRC_BYTES) + " of an empty checkpoint");
-        for (int i = 0; i < MAGIC.length; i++)
+        for (int i = 0; i < MAGIC.length && i < b.length; i++)     // the magic first: a short text file is not a "truncated checkpoint"
             if (b[i] != MAGIC[i])
                 throw new CheckpointException(where + "not a moe-routing-lab checkpoint: the first bytes are "
                         + hex(b, 0, 8) + ", expected " + hex(MAGIC, 0, 8) + " (\"MOECKPT\\0\")");
+        if (b.length < HEADER_BYTES + CRC_BYTES)
+            throw new CheckpointException(where + "truncated: the file has " + b.length + " bytes, fewer than the "
+                    + (HEADER_BYTES + CRC_BYTES) + " of an empty checkpoint");
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         int version = bb.getInt(8);
         if (version != VERSION)

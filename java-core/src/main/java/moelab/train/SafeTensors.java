@@ -18,17 +18,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 
 /**
- * The safetensors weight format (Hugging Face), float32 only, so weights move to and from
- * PyTorch. Layout: u64 little-endian header length N | N bytes of JSON | the data buffer.
- * The JSON maps each tensor name to {"dtype":"F32","shape":[...],"data_offsets":[begin,end]}
- * (byte offsets into the data buffer, little-endian row-major values) and may hold a
- * "__metadata__" object of string values. The data buffer must be covered exactly: no gaps, no
- * overlaps. Names and the [in, out] layout of matrices: docs/safetensors.md.
+ * The safetensors weight format (Hugging Face), so weights move to and from PyTorch. Layout:
+ * u64 little-endian header length N | N bytes of UTF-8 JSON | the data buffer. The JSON maps
+ * each tensor name to {"dtype":"F32","shape":[...],"data_offsets":[begin,end]} (byte offsets
+ * into the data buffer, little-endian row-major values) and may hold a "__metadata__" object of
+ * string values. The data buffer must be covered exactly: no gaps, no overlaps.
  *
- * <p>The JSON reader and writer here handle that header only (objects, arrays, strings,
- * numbers, literals); no JSON library, since java-core has no dependencies.
+ * <p>Reads F16, BF16, F32, F64, I64, I32, U8 and BOOL ({@link SafeDType}); parameters take the
+ * float types, widened to float32. Every structural check (lengths, offsets, coverage) comes
+ * before the dtype is looked at, so a damaged file is reported as damaged whatever its dtype.
+ * Names and the [in, out] layout of matrices: docs/safetensors.md.
  */
 public final class SafeTensors {
     private SafeTensors() {}
@@ -37,57 +42,75 @@ public final class SafeTensors {
     static final long MAX_HEADER = 100L << 20;
 
     /**
-     * @param tensors  name -> shape and values, in file header order
+     * @param tensors  name -> dtype, shape and bytes, in file header order
      * @param metadata the "__metadata__" strings (empty when absent)
      */
-    public record Contents(Map<String, TensorData> tensors, Map<String, String> metadata) {}
+    public record Contents(Map<String, SafeTensor> tensors, Map<String, String> metadata) {}
 
     // ---------------------------------------------------------------- export
 
-    /** Writes every parameter (registration order) atomically; metadata may be null. */
+    /** Writes every parameter (registration order) as F32, atomically; metadata may be null. */
     public static void export(Parameters params, Path file, Map<String, String> metadata) {
-        Map<String, TensorData> ts = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : params.asMap().entrySet())
-            ts.put(e.getKey(), new TensorData(e.getValue().shape(), e.getValue().toArray()));
-        write(file, ts, metadata);
+        export(params, file, metadata, SafeDType.F32);
     }
 
-    /** Writes named tensors atomically; metadata may be null. */
+    /** Writes every parameter (registration order) as dtype (F32, F16 or BF16, rounded to nearest even), atomically. */
+    public static void export(Parameters params, Path file, Map<String, String> metadata, SafeDType dtype) {
+        Map<String, SafeTensor> ts = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : params.asMap().entrySet())
+            ts.put(e.getKey(), SafeTensor.ofFloats(e.getValue().shape(), e.getValue().toArray(), dtype));
+        writeTensors(file, ts, metadata);
+    }
+
+    /** Writes float32 tensors atomically; metadata may be null. */
     public static void write(Path file, Map<String, TensorData> tensors, Map<String, String> metadata) {
+        writeTensors(file, asF32(tensors), metadata);
+    }
+
+    /** Writes tensors of any dtype atomically; metadata may be null. */
+    public static void writeTensors(Path file, Map<String, SafeTensor> tensors, Map<String, String> metadata) {
         byte[] header = header(tensors, metadata);
         AtomicFile.write(file, out -> {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
-            out.write(len.array());
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
             out.write(header);
             byte[] chunk = new byte[1 << 16];
-            ByteBuffer bb = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
-            for (TensorData t : tensors.values()) {
-                float[] f = t.data();
-                for (int i = 0; i < f.length; ) {
-                    int n = Math.min(f.length - i, chunk.length / 4);
-                    bb.clear();
-                    bb.asFloatBuffer().put(f, i, n);
-                    out.write(chunk, 0, 4 * n);
-                    i += n;
+            for (SafeTensor t : tensors.values()) {
+                ByteBuffer b = t.bytes().duplicate();
+                while (b.hasRemaining()) {
+                    int n = Math.min(b.remaining(), chunk.length);
+                    b.get(chunk, 0, n);
+                    out.write(chunk, 0, n);
                 }
             }
         });
     }
 
-    /** The file's bytes (header and data) in memory. */
+    /** The bytes of a file of float32 tensors, in memory. */
     public static byte[] toBytes(Map<String, TensorData> tensors, Map<String, String> metadata) {
+        return encode(asF32(tensors), metadata);
+    }
+
+    /** The bytes of a file (header and data) in memory. */
+    public static byte[] encode(Map<String, SafeTensor> tensors, Map<String, String> metadata) {
         byte[] header = header(tensors, metadata);
         long size = 8L + header.length;
-        for (TensorData t : tensors.values()) size += 4L * t.data().length;
+        for (SafeTensor t : tensors.values()) size += t.bytes().remaining();
         if (size > Integer.MAX_VALUE) throw new IllegalArgumentException("safetensors: " + size + " bytes do not fit in an array");
         ByteBuffer bb = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
         bb.putLong(header.length).put(header);
-        for (TensorData t : tensors.values()) for (float v : t.data()) bb.putFloat(v);
+        for (SafeTensor t : tensors.values()) bb.put(t.bytes().duplicate());
         return bb.array();
     }
 
+    private static Map<String, SafeTensor> asF32(Map<String, TensorData> tensors) {
+        Map<String, SafeTensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, TensorData> e : tensors.entrySet())
+            out.put(e.getKey(), SafeTensor.ofFloats(e.getValue().shape(), e.getValue().data(), SafeDType.F32));
+        return out;
+    }
+
     // JSON header, space-padded to a multiple of 8 bytes so the data buffer is 8-byte aligned.
-    private static byte[] header(Map<String, TensorData> tensors, Map<String, String> metadata) {
+    private static byte[] header(Map<String, SafeTensor> tensors, Map<String, String> metadata) {
         StringBuilder sb = new StringBuilder("{");
         boolean first = true;
         if (metadata != null && !metadata.isEmpty()) {
@@ -103,12 +126,12 @@ public final class SafeTensors {
             first = false;
         }
         long offset = 0;
-        for (Map.Entry<String, TensorData> e : tensors.entrySet()) {
+        for (Map.Entry<String, SafeTensor> e : tensors.entrySet()) {
             if (e.getKey().equals("__metadata__")) throw new IllegalArgumentException("safetensors: '__metadata__' cannot name a tensor");
             if (!first) sb.append(',');
             first = false;
-            long bytes = 4L * e.getValue().data().length;
-            jsonString(sb, e.getKey()).append(":{\"dtype\":\"F32\",\"shape\":[");
+            long bytes = e.getValue().bytes().remaining();
+            jsonString(sb, e.getKey()).append(":{\"dtype\":\"").append(e.getValue().dtype()).append("\",\"shape\":[");
             int[] shape = e.getValue().shape();
             for (int i = 0; i < shape.length; i++) sb.append(i == 0 ? "" : ",").append(shape[i]);
             sb.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
@@ -145,34 +168,53 @@ public final class SafeTensors {
     // ---------------------------------------------------------------- import
 
     /**
-     * Copies a file's tensors into the parameters. Strict: the file must hold exactly the
-     * parameters' names with the same shapes; everything is checked before anything is copied.
+     * Copies a file's tensors into the parameters, validating first: the file must hold exactly
+     * the parameters' names, each with a float dtype, the same shape and only finite values.
+     * Every problem is listed in one error, and nothing is copied unless all checks pass.
      */
     public static void importInto(Parameters params, Path file) {
         Contents c = read(file);
         String where = "safetensors " + file + ": ";
         Map<String, Tensor> mine = params.asMap();
-        List<String> missing = new ArrayList<>(), extra = new ArrayList<>();
-        for (String n : mine.keySet()) if (!c.tensors().containsKey(n)) missing.add(n);
-        for (String n : c.tensors().keySet()) if (!mine.containsKey(n)) extra.add(n);
-        if (!missing.isEmpty() || !extra.isEmpty())
-            throw new SafeTensorsException(where + "tensor names do not match the model"
-                    + (missing.isEmpty() ? "" : "; not found in the file: " + missing)
-                    + (extra.isEmpty() ? "" : "; in the file but not in the model: " + extra));
+        List<String> problems = mismatches(mine, c.tensors());
+        if (!problems.isEmpty())
+            throw new SafeTensorsException(where + "does not fit the model (nothing was loaded): " + String.join("; ", problems));
+        List<String> nonFinite = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : mine.entrySet()) {
-            int[] want = e.getValue().shape(), got = c.tensors().get(e.getKey()).shape();
+            SafeTensor t = c.tensors().get(e.getKey());
+            int bad = t.nonFinite();
+            if (bad > 0) nonFinite.add("'" + e.getKey() + "' " + bad + " of " + t.numel());
+        }
+        if (!nonFinite.isEmpty())
+            throw new SafeTensorsException(where + "non-finite values (NaN or infinite as float32) in " + nonFinite.size()
+                    + " tensor(s), nothing was loaded: " + String.join(", ", nonFinite));
+        for (Map.Entry<String, Tensor> e : mine.entrySet()) {
+            Tensor t = e.getValue();
+            if (!t.isContiguous()) throw new IllegalStateException("importInto: parameter '" + e.getKey() + "' is not contiguous");
+            System.arraycopy(c.tensors().get(e.getKey()).data(), 0, t.data(), t.offset(), t.numel());
+        }
+    }
+
+    /** Names missing from the file, extra names, wrong dtypes and wrong shapes: all of them, in model order. */
+    static List<String> mismatches(Map<String, Tensor> mine, Map<String, SafeTensor> file) {
+        List<String> missing = new ArrayList<>(), extra = new ArrayList<>(), problems = new ArrayList<>();
+        for (String n : mine.keySet()) if (!file.containsKey(n)) missing.add(n);
+        for (String n : file.keySet()) if (!mine.containsKey(n)) extra.add(n);
+        if (!missing.isEmpty()) problems.add("not found in the file: " + missing);
+        if (!extra.isEmpty()) problems.add("in the file but not in the model: " + extra);
+        for (Map.Entry<String, Tensor> e : mine.entrySet()) {
+            SafeTensor t = file.get(e.getKey());
+            if (t == null) continue;
+            if (!t.dtype().isFloat)
+                problems.add("tensor '" + e.getKey() + "' is " + t.dtype() + ", parameters need a float dtype (F16, BF16, F32, F64)");
+            int[] want = e.getValue().shape(), got = t.shape();
             if (!Arrays.equals(want, got)) {
                 String hint = want.length == 2 && got.length == 2 && want[0] == got[1] && want[1] == got[0]
                         ? " (that is the transpose: matrices here are [in, out], PyTorch's nn.Linear weight is [out, in]; see docs/safetensors.md)" : "";
-                throw new SafeTensorsException(where + "tensor '" + e.getKey() + "' has shape " + Shape.str(got)
-                        + ", the model expects " + Shape.str(want) + hint);
+                problems.add("tensor '" + e.getKey() + "' has shape " + Shape.str(got) + ", the model expects " + Shape.str(want) + hint);
             }
-            if (!e.getValue().isContiguous()) throw new IllegalStateException("importInto: parameter '" + e.getKey() + "' is not contiguous");
         }
-        for (Map.Entry<String, Tensor> e : mine.entrySet()) {
-            Tensor t = e.getValue();
-            System.arraycopy(c.tensors().get(e.getKey()).data(), 0, t.data(), t.offset(), t.numel());
-        }
+        return problems;
     }
 
     /** Reads and validates a whole file. */
@@ -188,7 +230,7 @@ public final class SafeTensors {
         return parse(b, file.toString());
     }
 
-    /** Parses and validates a file held in memory; source names it in errors. */
+    /** Parses and validates a file held in memory; source names it in errors. The tensors are views of b. */
     public static Contents parse(byte[] b, String source) {
         String where = "safetensors " + source + ": ";
         if (b.length < 8) throw new SafeTensorsException(where + "file has " + b.length + " bytes, too short for the 8-byte header length");
@@ -198,19 +240,18 @@ public final class SafeTensors {
                     + (b.length - 8L) + " bytes after the length field" + (n > MAX_HEADER ? " and the limit is " + MAX_HEADER : ""));
         int dataStart = 8 + (int) n;
         long dataLen = b.length - (long) dataStart;
-        String json = new String(b, 8, (int) n, StandardCharsets.UTF_8);
+        String json = utf8(b, 8, (int) n, where);
         Object root;
         try {
-            root = new JsonReader(json).document();
+            root = new HeaderJson(json).document();
         } catch (IllegalArgumentException e) {
             throw new SafeTensorsException(where + "bad header: " + e.getMessage());
         }
         if (!(root instanceof Map<?, ?> top)) throw new SafeTensorsException(where + "bad header: the JSON is not an object");
 
         Map<String, String> metadata = new LinkedHashMap<>();
-        Map<String, TensorData> tensors = new LinkedHashMap<>();
-        List<long[]> ranges = new ArrayList<>();                   // {begin, end, index}
-        List<String> names = new ArrayList<>();
+        record Entry(String name, String dtype, int[] shape, long begin, long end) {}
+        List<Entry> entries = new ArrayList<>();
         for (Map.Entry<?, ?> e : top.entrySet()) {
             String name = (String) e.getKey();
             if (name.equals("__metadata__")) {
@@ -228,45 +269,63 @@ public final class SafeTensors {
             for (Object k : info.keySet())
                 if (!k.equals("dtype") && !k.equals("shape") && !k.equals("data_offsets"))
                     throw new SafeTensorsException(t + "unknown field '" + k + "' (allowed: dtype, shape, data_offsets)");
-            Object dtype = info.get("dtype");
-            if (!"F32".equals(dtype))
-                throw new SafeTensorsException(t + "dtype " + (dtype == null ? "is missing" : "'" + dtype + "' is not supported")
-                        + "; only F32 is (convert with tensor.float() before saving)");
+            if (!(info.get("dtype") instanceof String dtype))
+                throw new SafeTensorsException(t + "dtype " + (info.get("dtype") == null ? "is missing" : "must be a string, got " + info.get("dtype")));
             long[] shapeL = longs(info.get("shape"), t + "shape");
             int[] shape = new int[shapeL.length];
             long numel = 1;
             for (int i = 0; i < shape.length; i++) {
                 if (shapeL[i] < 0 || shapeL[i] > Integer.MAX_VALUE) throw new SafeTensorsException(t + "shape " + Arrays.toString(shapeL) + " has a bad dimension");
                 shape[i] = (int) shapeL[i];
-                numel *= shape[i];
-                if (numel > Integer.MAX_VALUE) throw new SafeTensorsException(t + "shape " + Arrays.toString(shapeL) + " has more than 2^31-1 values");
+                numel = Math.min(numel * shape[i], 1L << 31);  // capped above the 2^31-1 limit: never overflows, a later 0 still gives 0
             }
+            if (numel > Integer.MAX_VALUE) throw new SafeTensorsException(t + "shape " + Arrays.toString(shapeL) + " has more than 2^31-1 values");
             long[] off = longs(info.get("data_offsets"), t + "data_offsets");
             if (off.length != 2) throw new SafeTensorsException(t + "data_offsets must be [begin, end], got " + Arrays.toString(off));
             if (off[0] < 0 || off[1] < off[0] || off[1] > dataLen)
                 throw new SafeTensorsException(t + "data_offsets " + Arrays.toString(off) + " are out of range: the data buffer has "
                         + dataLen + " bytes");
-            if (off[1] - off[0] != 4 * numel)
+            SafeDType type = SafeDType.byName(dtype);
+            if (type != null && off[1] - off[0] != type.size * numel)
                 throw new SafeTensorsException(t + "data_offsets " + Arrays.toString(off) + " span " + (off[1] - off[0])
-                        + " bytes, but F32 shape " + Shape.str(shape) + " needs " + 4 * numel);
-            float[] data = new float[(int) numel];
-            ByteBuffer.wrap(b, dataStart + (int) off[0], (int) (4 * numel)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
-            tensors.put(name, new TensorData(shape, data));
-            ranges.add(new long[]{off[0], off[1], names.size()});
-            names.add(name);
+                        + " bytes, but " + type + " shape " + Shape.str(shape) + " needs " + type.size * numel);
+            entries.add(new Entry(name, dtype, shape, off[0], off[1]));
         }
         // The buffer must be covered exactly (no holes, no overlaps), as the reference reader requires.
-        ranges.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
+        List<Entry> byOffset = new ArrayList<>(entries);
+        byOffset.sort((x, y) -> x.begin != y.begin ? Long.compare(x.begin, y.begin) : Long.compare(x.end, y.end));
         long pos = 0;
-        for (long[] r : ranges) {
-            if (r[0] != pos)
-                throw new SafeTensorsException(where + "tensor '" + names.get((int) r[2]) + "' starts at data byte " + r[0] + ", expected "
-                        + pos + (r[0] < pos ? " (it overlaps the previous tensor)" : " (there is a gap)"));
-            pos = r[1];
+        for (Entry r : byOffset) {
+            if (r.begin != pos)
+                throw new SafeTensorsException(where + "tensor '" + r.name + "' starts at data byte " + r.begin + ", expected "
+                        + pos + (r.begin < pos ? " (it overlaps the previous tensor)" : " (there is a gap)"));
+            pos = r.end;
         }
         if (pos != dataLen)
             throw new SafeTensorsException(where + "the tensors cover " + pos + " of the " + dataLen + " data bytes; the rest is not indexed");
+        Map<String, SafeTensor> tensors = new LinkedHashMap<>();
+        for (Entry r : entries) {
+            SafeDType type = SafeDType.byName(r.dtype);
+            if (type == null)
+                throw new SafeTensorsException(where + "tensor '" + r.name + "': dtype '" + r.dtype + "' is not supported (supported: "
+                        + SafeDType.names() + ")");
+            tensors.put(r.name, new SafeTensor(type, r.shape, ByteBuffer.wrap(b, dataStart + (int) r.begin, (int) (r.end - r.begin))));
+        }
         return new Contents(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+    }
+
+    /** Strict UTF-8: a bad byte is an error naming its file offset, not a replacement character. */
+    private static String utf8(byte[] b, int off, int len, String where) {
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(b, off, len);
+        CharBuffer out = CharBuffer.allocate(len);
+        CoderResult r = dec.decode(in, out, true);
+        if (!r.isError()) r = dec.flush(out);
+        if (r.isError())
+            throw new SafeTensorsException(where + "bad header: not UTF-8 at file offset " + in.position()
+                    + " (byte 0x" + String.format("%02x", b[in.position()] & 0xff) + ")");
+        return out.flip().toString();
     }
 
     private static long[] longs(Object v, String what) {
@@ -282,148 +341,5 @@ public final class SafeTensors {
     /** A safetensors file that cannot be used; the message names the file and the tensor. */
     public static final class SafeTensorsException extends RuntimeException {
         public SafeTensorsException(String message) { super(message); }
-    }
-
-    /**
-     * Minimal JSON reader: object -> LinkedHashMap (duplicate keys refused), array -> List,
-     * string -> String, integer -> Long, other number -> Double, true/false/null.
-     */
-    static final class JsonReader {
-        private static final int MAX_DEPTH = 64;
-        private final String s;
-        private int i;
-
-        JsonReader(String s) { this.s = s; }
-
-        Object document() {
-            ws();
-            Object v = value(0);
-            ws();
-            if (i != s.length()) throw error("unexpected '" + s.charAt(i) + "' after the end of the JSON value");
-            return v;
-        }
-
-        private Object value(int depth) {
-            if (depth > MAX_DEPTH) throw error("nesting deeper than " + MAX_DEPTH);
-            if (i >= s.length()) throw error("unexpected end of header");
-            char c = s.charAt(i);
-            return switch (c) {
-                case '{' -> object(depth);
-                case '[' -> array(depth);
-                case '"' -> string();
-                case 't' -> literal("true", Boolean.TRUE);
-                case 'f' -> literal("false", Boolean.FALSE);
-                case 'n' -> literal("null", null);
-                default -> {
-                    if (c == '-' || (c >= '0' && c <= '9')) yield number();
-                    throw error("unexpected '" + c + "'");
-                }
-            };
-        }
-
-        private Map<String, Object> object(int depth) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            i++; // {
-            ws();
-            if (peek() == '}') { i++; return m; }
-            while (true) {
-                ws();
-                if (peek() != '"') throw error("expected a string key");
-                int at = i;
-                String k = string();
-                ws();
-                expect(':');
-                ws();
-                Object v = value(depth + 1);
-                if (m.containsKey(k)) { i = at; throw error("duplicate key \"" + k + "\""); }
-                m.put(k, v);
-                ws();
-                char c = peek();
-                i++;
-                if (c == '}') return m;
-                if (c != ',') { i--; throw error("expected ',' or '}'"); }
-            }
-        }
-
-        private List<Object> array(int depth) {
-            List<Object> a = new ArrayList<>();
-            i++; // [
-            ws();
-            if (peek() == ']') { i++; return a; }
-            while (true) {
-                ws();
-                a.add(value(depth + 1));
-                ws();
-                char c = peek();
-                i++;
-                if (c == ']') return a;
-                if (c != ',') { i--; throw error("expected ',' or ']'"); }
-            }
-        }
-
-        private String string() {
-            i++; // "
-            StringBuilder sb = new StringBuilder();
-            while (true) {
-                if (i >= s.length()) throw error("unterminated string");
-                char c = s.charAt(i++);
-                if (c == '"') return sb.toString();
-                if (c < 0x20) { i--; throw error("control character in a string"); }
-                if (c != '\\') { sb.append(c); continue; }
-                if (i >= s.length()) throw error("unterminated escape");
-                char e = s.charAt(i++);
-                switch (e) {
-                    case '"', '\\', '/' -> sb.append(e);
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'n' -> sb.append('\n');
-                    case 'r' -> sb.append('\r');
-                    case 't' -> sb.append('\t');
-                    case 'u' -> {
-                        if (i + 4 > s.length()) throw error("short \\u escape");
-                        try { sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16)); } catch (NumberFormatException x) {
-                            throw error("bad \\u escape");
-                        }
-                        i += 4;
-                    }
-                    default -> { i--; throw error("bad escape '\\" + e + "'"); }
-                }
-            }
-        }
-
-        private Object number() {
-            int start = i;
-            if (peek() == '-') i++;
-            while (i < s.length() && "0123456789+-.eE".indexOf(s.charAt(i)) >= 0) i++;
-            String t = s.substring(start, i);
-            try {
-                if (t.matches("-?(0|[1-9][0-9]*)")) return Long.parseLong(t);
-                if (t.matches("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?")) return Double.parseDouble(t);
-            } catch (NumberFormatException ignored) { /* too large for a long: reported below */ }
-            i = start;
-            throw error("bad number '" + t + "'");
-        }
-
-        private Object literal(String word, Object v) {
-            if (!s.startsWith(word, i)) throw error("unexpected '" + s.charAt(i) + "'");
-            i += word.length();
-            return v;
-        }
-
-        private void expect(char c) {
-            if (peek() != c) throw error("expected '" + c + "'");
-            i++;
-        }
-
-        private char peek() {
-            if (i >= s.length()) throw error("unexpected end of header");
-            return s.charAt(i);
-        }
-
-        private void ws() { while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) i++; }
-
-        private IllegalArgumentException error(String msg) {
-            return new IllegalArgumentException("JSON error at header character " + i + ": " + msg);
-        }
     }
 }

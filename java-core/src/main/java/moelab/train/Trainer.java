@@ -220,6 +220,7 @@ public final class Trainer {
      * end, keeping the newest {@link #setKeepCheckpoints} of them.
      */
     public void run(Path checkpointDir) {
+        if (checkpointDir != null) Checkpoint.removeTemporaries(checkpointDir);   // left by a write that was interrupted
         while (step < cfg.steps()) {
             step();
             if (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0 && !validation.isEmpty()) evaluate();
@@ -233,6 +234,7 @@ public final class Trainer {
     private void checkpointInto(Path dir) {
         Path file = dir.resolve(Checkpoint.fileName(step));
         saveCheckpoint(file, configText);
+        Checkpoint.removeTemporaries(dir);
         if (keepCheckpoints > 0) {
             List<Path> all = Checkpoint.list(dir);
             for (int i = 0; i < all.size() - keepCheckpoints; i++) {

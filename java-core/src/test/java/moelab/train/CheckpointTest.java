@@ -214,6 +214,31 @@ class CheckpointTest {
         }
     }
 
+    /** A write killed between creating and renaming its temporary file leaves it behind; the next run and every prune remove it. */
+    @Test
+    void temporaryFilesOfInterruptedWritesAreRemovedAtStartAndPrune() throws IOException {
+        Path ckpts = Files.createDirectories(dir.resolve("ckpts"));
+        Path stale = Files.writeString(ckpts.resolve(".step-00000002.ckpt.8812731.tmp"), "half");
+        Path mine = Files.writeString(ckpts.resolve("notes.tmp"), "not ours");
+        List<Boolean> staleAtFirstCheckpoint = new ArrayList<>();
+        Path later = ckpts.resolve(".step-00000004.ckpt.99.tmp");
+        TrainListener l = new TrainListener() {
+            @Override public void onCheckpoint(Path f, long step) {
+                if (step == 2) {
+                    staleAtFirstCheckpoint.add(Files.exists(stale));
+                    try { Files.writeString(later, "killed mid-write"); } catch (IOException e) { throw new UncheckedIOException(e); }
+                }
+            }
+        };
+        TrainConfig every2 = new TrainConfig(11, 4, 2, 1, SEQ, 1e-2f, 1e-3f, 3, 0.01f, 0.9f, 0.95f, 1f, 0, 2, 2, 1);
+        Trainer t = trainer(model(), every2, 1, new PatternSource(1, VOCAB, 2, SEQ), List.of(l));
+        t.run(ckpts);
+        assertEquals(List.of(false), staleAtFirstCheckpoint, "removed when the run starts");
+        assertFalse(Files.exists(later), "removed at the next checkpoint's prune");
+        assertTrue(Files.exists(mine), "other files are left alone");
+        assertEquals(0, Checkpoint.removeTemporaries(ckpts));
+    }
+
     @Test
     void failedWriteLeavesThePreviousCheckpointIntactAndNoTempFile() throws IOException {
         Trainer t = trainer(model(), train(4, 2, 1), 11, new PatternSource(11, VOCAB, 2, SEQ), List.of());

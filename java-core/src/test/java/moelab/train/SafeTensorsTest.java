@@ -45,7 +45,7 @@ class SafeTensorsTest {
         for (int i = 7; i >= 0; i--) headerLen = headerLen << 8 | (bytes[i] & 0xff);
         assertEquals(0, headerLen % 8, "data buffer 8-byte aligned");
         assertEquals('{', bytes[8]);
-        assertArrayEquals(bytes, SafeTensors.toBytes(c.tensors(), meta), "file and in-memory bytes agree");
+        assertArrayEquals(bytes, SafeTensors.encode(c.tensors(), meta), "file and in-memory bytes agree");
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(List.of(f), s.toList(), "atomic write leaves no temp file");
         }
@@ -96,7 +96,8 @@ class SafeTensorsTest {
 
     @Test
     void malformedFilesGiveErrorsNamingTheTensor() throws IOException {
-        bad(file(one("w", "F16", "[2]", "[0,8]"), 1, 2), "tensor 'w'", "dtype 'F16' is not supported", "only F32");
+        bad(file(one("w", "Q4", "[2]", "[0,8]"), 1, 2), "tensor 'w'", "dtype 'Q4' is not supported", "supported: F16, BF16, F32, F64, I64, I32, U8, BOOL");
+        bad(file(one("w", "F16", "[2]", "[0,8]"), 1, 2), "tensor 'w'", "span 8 bytes", "F16 shape [2] needs 4");
         bad(file(one("w", "F32", "[2]", "[0,64]"), 1, 2), "tensor 'w'", "data_offsets [0, 64] are out of range", "8 bytes");
         bad(file(one("w", "F32", "[2]", "[0,4]"), 1), "tensor 'w'", "span 4 bytes", "shape [2] needs 8");
         bad(file(one("w", "F32", "[2]", "[4,12]"), 0, 1, 2), "tensor 'w' starts at data byte 4, expected 0", "gap");

@@ -43,6 +43,11 @@ public final class TrainCommand implements Callable<Integer> {
             description = "continue a run from a checkpoint; its run folder's config is used unless --config is given")
     Path resume;
 
+    @Option(names = "--init-from", paramLabel = "FILE",
+            description = "start from these weights (= --set run.init_from=FILE): a checkpoint, a run folder, or a safetensors file"
+                    + " exported by moe export or converted from PyTorch (names: docs/safetensors.md)")
+    Path initFrom;
+
     @Option(names = "--print-config", description = "print the resolved config as YAML and exit")
     boolean printConfig;
 
@@ -51,6 +56,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (initFrom != null) config.sets.add("run.init_from=" + initFrom);
         Resolved r = Resolved.forCheckpoint(config, resume);
         RunConfig cfg = r.cfg();
         if (printConfig) {
@@ -59,6 +65,8 @@ public final class TrainCommand implements Callable<Integer> {
             return 0;
         }
         cfg.run().applyKernels();
+        if (resume == null && !cfg.run().initFrom().isEmpty())     // a bad init_from must fail before the run folder exists
+            Wiring.initWeights(new Transformer(cfg.model(), cfg.train().seed()), Path.of(cfg.run().initFrom()));
         RunFolder folder = runFolder(cfg, r);
         trainInto(cfg, r.text(), folder, resume, out);
         return 0;

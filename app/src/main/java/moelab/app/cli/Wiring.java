@@ -13,7 +13,11 @@ import moelab.data.TokenizedCorpus;
 import moelab.data.Tokenizer;
 import moelab.data.ValidationBatches;
 import moelab.nn.Transformer;
+import moelab.config.ConfigException;
+import moelab.tensor.Shape;
 import moelab.train.Checkpoint;
+import moelab.train.CheckpointException;
+import moelab.train.SafeTensors;
 import moelab.train.EvalMetrics;
 import moelab.train.EvalProbe;
 import moelab.train.TrainListener;
@@ -22,6 +26,7 @@ import moelab.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** The command line's calls into the data pipeline, the trainer and checkpoints. */
@@ -132,34 +137,46 @@ final class Wiring {
     }
 
     /**
-     * run.init_from: copies the parameters of a checkpoint (or of a run folder's latest one) into
+     * run.init_from: copies the parameters of a checkpoint, of a run folder's latest checkpoint,
+     * or of a safetensors file (validated: names, shapes, float dtypes, finite values) into
      * model; optimizer, data position, step and router state stay fresh. Names and shapes must
-     * match exactly; the checkpoint's config may differ otherwise (e.g. another balancing method).
+     * match exactly, and every mismatch is listed at once; the checkpoint's config may differ
+     * otherwise (e.g. another balancing method). Nothing is copied unless every check passes.
      */
     static void initWeights(Transformer model, Path from) {
-        Path file = from;
-        if (Files.isDirectory(from)) {
-            Path dir = Files.isDirectory(from.resolve(RunFolder.CHECKPOINTS)) ? from.resolve(RunFolder.CHECKPOINTS) : from;
-            file = Checkpoint.latest(dir).orElseThrow(() -> new IllegalArgumentException(
-                    "run.init_from: no checkpoint in " + dir));
+        Path file = initFile(from);
+        if (file.getFileName().toString().endsWith(".safetensors")) {
+            SafeTensors.importInto(model.parameters(), file);
+            return;
         }
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("run.init_from: no checkpoint file or run folder " + from);
         Checkpoint c = Checkpoint.read(file);
         var mine = model.parameters().asMap();
+        List<String> problems = new ArrayList<>();
         for (var e : mine.entrySet()) {
             var d = c.parameters().get(e.getKey());
-            if (d == null || !java.util.Arrays.equals(d.shape(), e.getValue().shape()))
-                throw new IllegalArgumentException("run.init_from " + file + ": parameter '" + e.getKey() + "' "
-                        + (d == null ? "is missing" : "has shape " + java.util.Arrays.toString(d.shape()) + ", the model expects "
-                        + java.util.Arrays.toString(e.getValue().shape())));
+            if (d == null) problems.add("parameter '" + e.getKey() + "' " + Shape.str(e.getValue().shape()) + " is missing");
+            else if (!Arrays.equals(d.shape(), e.getValue().shape()))
+                problems.add("parameter '" + e.getKey() + "' has shape " + Shape.str(d.shape()) + ", the model expects " + Shape.str(e.getValue().shape()));
         }
-        if (c.parameters().size() != mine.size())
-            throw new IllegalArgumentException("run.init_from " + file + ": has " + c.parameters().size()
-                    + " parameters, the model " + mine.size());
+        for (String name : c.parameters().keySet())
+            if (!mine.containsKey(name)) problems.add("parameter '" + name + "' is not in the model");
+        if (!problems.isEmpty())
+            throw new CheckpointException("run.init_from: checkpoint " + file + " does not fit the model: " + String.join("; ", problems));
         for (var e : mine.entrySet()) {
             var t = e.getValue();
             System.arraycopy(c.parameters().get(e.getKey()).data(), 0, t.data(), t.offset(), t.numel());
         }
+    }
+
+    /** The file run.init_from names: a checkpoint or safetensors file, or a run folder's latest checkpoint. */
+    static Path initFile(Path from) {
+        if (Files.isDirectory(from)) {
+            Path dir = Files.isDirectory(from.resolve(RunFolder.CHECKPOINTS)) ? from.resolve(RunFolder.CHECKPOINTS) : from;
+            return Checkpoint.latest(dir).orElseThrow(() -> new ConfigException("run.init_from", "no checkpoint in " + dir));
+        }
+        if (!Files.isRegularFile(from))
+            throw new ConfigException("run.init_from", "no checkpoint file, safetensors file or run folder " + from);
+        return from;
     }
 
     /** The config text a checkpoint stores. */

@@ -101,9 +101,9 @@ public final class ConfigLoader {
         try {
             n = (src.json() ? JSON : YAML).readTree(src.text());
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new ConfigException(src.name(), "not valid " + (src.json() ? "JSON" : "YAML") + where + ": " + e.getOriginalMessage());
+            throw new ConfigException(src.name(), src.json() ? "not valid JSON" + at(e) + ": " + e.getOriginalMessage() : YamlErrors.describe(e));
         }
+        if (!src.json()) YamlErrors.refuseAliases(src.name(), src.text());
         if (n == null || n.isMissingNode() || n.isNull()) return JsonNodeFactory.instance.objectNode();   // empty file
         if (!n.isObject()) throw new ConfigException(src.name(), "the top level must be a mapping of sections (model, train, data, run)");
         return (ObjectNode) n;
@@ -172,6 +172,10 @@ public final class ConfigLoader {
     public static JsonNode toTree(RunConfig cfg) { return ConfigSchema.toTree(cfg); }
 
     // ---------------------------------------------------------------- helpers
+
+    private static String at(JsonProcessingException e) {
+        return e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+    }
 
     private static JsonNode parseYamlValue(String text) {
         try {

@@ -20,7 +20,7 @@ public record RunConfig(ModelConfig model, TrainConfig train, moelab.data.DataCo
         ConfigException.require(model.vocabSize() >= data.tokenizerVocab(), "model.vocab_size",
                 "must be >= the " + data.tokenizer() + " tokenizer's " + data.tokenizerVocab() + " ids, got " + model.vocabSize());
         if (model.moe() != null) {                                    // fail at load time, not when the model is built:
-            for (int l = 0; l < model.layers(); l++) model.isMoeLayer(l);  // every:N and index lists
+            model.isMoeLayer(-1);   // every:N and index lists: block -1 matches no index, so every one is checked (in one pass, whatever model.layers is)
             Routers.create(model.moe(), 0);                               // the router name
             Routers.checkGradAccum(model.moe(), train.gradAccum());      // SH/BA global scope needs one pass
         }

@@ -69,6 +69,7 @@ public final class SweepCommand implements Callable<Integer> {
             baseDir = file.toAbsolutePath().getParent();
         }
         SweepPlan plan = SweepPlan.expand(f, baseDir, sets, out);
+        SweepColumns.check(plan);
         pw.printf(Locale.ROOT, "sweep %s: %d configurations x %d seeds = %d runs in %s%n", f.name(), plan.labels().size(),
                 f.seeds().size(), plan.runs().size(), plan.root());
         if (list) {

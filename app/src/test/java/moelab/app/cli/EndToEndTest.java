@@ -70,5 +70,16 @@ class EndToEndTest {
         assertEquals(0, in.exit(), in.err());
         MainTest.Run gen = run("generate", "--checkpoint", last.toString(), "--prompt", "The ", "--tokens", "8");
         assertEquals(0, gen.exit(), gen.err());
+
+        // an exported file starts a new run: one step at a negligible learning rate keeps the exported weights
+        Path fromFile = tmp.resolve("from-file");
+        MainTest.Run init = run(args(new String[]{"train", "--run-dir", fromFile.toString(), "--init-from", outA.toString()},
+                "--set", "train.steps=1", "--set", "train.lr=1e-9", "--set", "train.min_lr=0", "--set", "train.warmup_steps=0"));
+        assertEquals(0, init.exit(), init.err());
+        Path outC = tmp.resolve("c.safetensors");
+        assertEquals(0, run("export", "--checkpoint", fromFile.resolve("checkpoints/step-00000001.ckpt").toString(), "--out", outC.toString()).exit());
+        var tc = SafeTensors.read(outC).tensors();
+        for (String name : ta.keySet())
+            assertArrayEquals(ta.get(name).data(), tc.get(name).data(), 1e-6f, "weights from --init-from differ in " + name);
     }
 }

@@ -3,6 +3,9 @@ package moelab.app.cli;
 import moelab.app.config.ConfigLoader;
 import moelab.app.config.RunConfig;
 import moelab.nn.Transformer;
+import moelab.train.CheckpointException;
+import moelab.train.SafeDType;
+import moelab.train.SafeTensors;
 import moelab.train.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,9 +45,28 @@ class InitFromTest {
             assertArrayEquals(e.getValue().toArray(), target.parameters().asMap().get(e.getKey()).toArray(), e.getKey());
 
         Transformer wider = new Transformer(cfg("model.moe.d_ff=8").model(), 1);
-        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+        float[] before = wider.parameters().asMap().get("layers.0.moe.w1").toArray();
+        CheckpointException ex = assertThrows(CheckpointException.class,
                 () -> Wiring.initWeights(wider, ckpts.resolve("step-00000003.ckpt")));
-        assertTrue(ex.getMessage().contains("shape"), ex.getMessage());
+        for (String n : List.of("layers.0.moe.w1", "layers.0.moe.w2", "layers.1.moe.w3"))
+            assertTrue(ex.getMessage().contains("parameter '" + n + "' has shape"), "every mismatch listed: " + ex.getMessage());
+        assertArrayEquals(before, wider.parameters().asMap().get("layers.0.moe.w1").toArray(), "nothing copied");
         assertThrows(IllegalArgumentException.class, () -> Wiring.initWeights(wider, tmp.resolve("nothing")));
+    }
+
+    @Test
+    void startsFromASafetensorsFileInAnyFloatDtype(@TempDir Path tmp) {
+        Transformer source = new Transformer(cfg().model(), 1);
+        for (SafeDType dtype : List.of(SafeDType.F32, SafeDType.BF16)) {
+            Path f = tmp.resolve(dtype + ".safetensors");
+            SafeTensors.export(source.parameters(), f, null, dtype);
+            Transformer target = new Transformer(cfg().model(), 2);
+            Wiring.initWeights(target, f);
+            for (var e : source.parameters().asMap().entrySet()) {
+                float[] want = e.getValue().toArray(), got = target.parameters().asMap().get(e.getKey()).toArray();
+                for (int i = 0; i < want.length; i++)
+                    assertEquals(want[i], got[i], dtype == SafeDType.F32 ? 0 : Math.abs(want[i]) / 128, e.getKey());
+            }
+        }
     }
 }

@@ -213,11 +213,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theMoeLayerListIsCheckedInOnePassWhateverTheLayerCount() {
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                () -> assertEquals(Integer.MAX_VALUE, ConfigLoader.load(null, List.of("model.layers=2147483647")).model().layers()));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("model.layers=4", "model.moe.layers=0,2,7")));
+        assertTrue(e.getMessage().contains("block index 7 out of range [0, 4)"), e.getMessage());
+        assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("model.moe.layers=every:x")));
+    }
+
+    @Test
+    void yamlAliasesAreRefusedWhereTheyAre() {
+        ConfigException e = error("run:\n  name: &nm abc\n  out_dir: *nm\n");
+        assertEquals("test.yaml: YAML alias '*nm' at line 3, column 12 is not supported: write the value out (anchors and aliases are not expanded)",
+                e.getMessage());
+        assertEquals("abc", yaml("run:\n  name: &nm abc\n").run().name(), "an anchor alone is harmless");
+        ConfigException second = error("run:\n  name: a\n---\nrun: {name: : b}\n");
+        assertTrue(second.getMessage().startsWith("test.yaml: a second YAML document starts at line 3"), second.getMessage());
+    }
+
+    @Test
     void syntaxErrorsAndDuplicatesNameTheSource() {
         ConfigException dup = error("train:\n  steps: 1\n  steps: 2\n");
         assertTrue(dup.getMessage().startsWith("test.yaml: not valid YAML") && dup.getMessage().contains("steps"), dup.getMessage());
         ConfigException syntax = error("train: [1, 2\n");
         assertTrue(syntax.getMessage().startsWith("test.yaml: not valid YAML at line"), syntax.getMessage());
+        ConfigException tab = error("run:\n  name: x\n\tout_dir: y\n");
+        assertTrue(tab.getMessage().startsWith("test.yaml: not valid YAML at line 3, column 1: found character '\\t(TAB)'"), tab.getMessage());
+        assertFalse(tab.getMessage().contains("\n"), "one line: " + tab.getMessage());
         ConfigException list = error("- 1\n- 2\n");
         assertTrue(list.getMessage().contains("top level must be a mapping"), list.getMessage());
         assertEquals(ConfigLoader.load(null, List.of()), yaml(""), "an empty file means all defaults");
