@@ -93,8 +93,9 @@ final class SimdGemm {
     }
 
     /**
-     * Work on one finished C tile of {@link #sgemmPair}, called once per tile after its last k
-     * block, from the thread that computed it: C rows [i0, i0+rows) x columns [j0, j0+cols).
+     * Work on finished C tiles of {@link #sgemmPair}, called after their last k block from the
+     * thread that computed them, once per row panel of a packed B block: C rows [i0, i0+rows)
+     * (at most MR) x columns [j0, j0+cols) (at most NC).
      */
     interface TileEpilogue { void apply(int i0, int rows, int j0, int cols); }
 
@@ -128,7 +129,7 @@ final class SimdGemm {
      * Two products that share op(A), for the grouped experts: C1 [m,n] = op(A)·op(B1) + beta*C1
      * and, when b2 != null, C2 [m,n] = op(A)·op(B2) + beta*C2 with the same strides. Each A block
      * is packed once for both, and each pair of C tiles is computed from the same A micro-panel
-     * while it is in L1; then {@code epilogue} (may be null) runs on the finished tile. Every C1
+     * while it is in L1; then {@code epilogue} (may be null) runs on the finished tiles. Every C1
      * (C2) element has the bits {@link #sgemm} would give it. k >= 1.
      */
     void sgemmPair(boolean transA, boolean transB, int m, int n, int k,
@@ -247,8 +248,10 @@ final class SimdGemm {
                                 else
                                     kernelEdge(kc, ap, aIdx, bq, bIdx, alpha, betaBlock, cq, cIdx, ldc, rows, cols, tile);
                             }
-                            if (lastK && epilogue != null) epilogue.apply(ic + ir, rows, jc + jr, cols);
                         }
+                        // once per row panel of the block (MR rows x nc columns), not per tile:
+                        // longer rows for the epilogue's vector loops, still in L1
+                        if (lastK && epilogue != null) epilogue.apply(ic + ir, rows, jc, nc);
                     }
                 }
             }

@@ -28,7 +28,7 @@ public final class SimdKernels implements Kernels {
         this.topk = new SimdTopK(parallel);
         this.elementwise = new SimdElementwise(parallel);
         this.memory = new SimdMemorySimilarity(parallel);
-        this.experts = new SimdExperts(gemm);
+        this.experts = new SimdExperts(gemm, swiglu);
     }
 
     @Override public String name() { return "simd"; }

@@ -47,13 +47,23 @@ final class SimdSwiGlu {
                   float[] da, int daOff, float[] db, int dbOff, int n) {
         if (da == null && db == null) return;
         Ranges.forEach(parallel, n, 1, MIN_TASK, L,
-                (from, to) -> backwardRange(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, from, to));
+                (from, to) -> backwardRange(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, from, to, true));
     }
 
-    /** The backward on elements [from, to) on the calling thread (also the grouped experts' GEMM epilogue). */
+    // a, b, dh, da, db [n]: da = dh * b * silu'(a), db = dh * silu(a), written (not accumulated); neither may be null
+    void backwardWrite(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff,
+                       float[] da, int daOff, float[] db, int dbOff, int n) {
+        Ranges.forEach(parallel, n, 1, MIN_TASK, L,
+                (from, to) -> backwardRange(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, from, to, false));
+    }
+
+    /**
+     * The backward on elements [from, to) on the calling thread; accumulate = false writes da and
+     * db (as if they held zeros: the same bits as accumulating into zeros) without reading them.
+     */
     static void backwardRange(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff,
-                              float[] da, int daOff, float[] db, int dbOff, int from, int to) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
+                              float[] da, int daOff, float[] db, int dbOff, int from, int to, boolean accumulate) {
+        FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
         int i = from;
         for (int end = from + S.loopBound(to - from); i < end; i += L) {
             FloatVector av = FloatVector.fromArray(S, a, aOff + i), s = sigmoid(av);
@@ -61,14 +71,18 @@ final class SimdSwiGlu {
             if (da != null) {
                 // silu'(a) = s * (1 + a * (1 - s))
                 FloatVector d = av.fma(one.sub(s), one).mul(s);
-                g.mul(FloatVector.fromArray(S, b, bOff + i)).fma(d, FloatVector.fromArray(S, da, daOff + i)).intoArray(da, daOff + i);
+                FloatVector old = accumulate ? FloatVector.fromArray(S, da, daOff + i) : zero;
+                g.mul(FloatVector.fromArray(S, b, bOff + i)).fma(d, old).intoArray(da, daOff + i);
             }
-            if (db != null) g.mul(av.mul(s)).add(FloatVector.fromArray(S, db, dbOff + i)).intoArray(db, dbOff + i);
+            if (db != null) {
+                FloatVector old = accumulate ? FloatVector.fromArray(S, db, dbOff + i) : zero;
+                g.mul(av.mul(s)).add(old).intoArray(db, dbOff + i);
+            }
         }
         for (; i < to; i++) {
             float av = a[aOff + i], s = sigmoid(av), g = dh[dhOff + i];
-            if (da != null) da[daOff + i] = Math.fma(g * b[bOff + i], Math.fma(av, 1f - s, 1f) * s, da[daOff + i]);
-            if (db != null) db[dbOff + i] += g * (av * s);
+            if (da != null) da[daOff + i] = Math.fma(g * b[bOff + i], Math.fma(av, 1f - s, 1f) * s, accumulate ? da[daOff + i] : 0f);
+            if (db != null) db[dbOff + i] = g * (av * s) + (accumulate ? db[dbOff + i] : 0f);
         }
     }
 }
