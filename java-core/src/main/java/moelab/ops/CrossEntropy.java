@@ -1,5 +1,7 @@
 package moelab.ops;
 
+import java.util.Arrays;
+
 import moelab.autograd.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
@@ -65,11 +67,10 @@ public final class CrossEntropy {
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int n = Math.min(chunk, rows - r0);
                 kb.softmaxRows(x, xo + r0 * v, p, 0, n, v);
-                for (int r = r0; r < r0 + n; r++) {
-                    if (t[r] == IGNORE) continue;
-                    kb.axpy(scale, p, (r - r0) * v, dx, r * v, v);
-                    dx[r * v + t[r]] -= scale;
-                }
+                // one axpy over the whole chunk (the kernels split it over their threads); ignored rows add 0
+                for (int r = r0; r < r0 + n; r++) if (t[r] == IGNORE) Arrays.fill(p, (r - r0) * v, (r - r0 + 1) * v, 0f);
+                kb.axpy(scale, p, 0, dx, r0 * v, n * v);
+                for (int r = r0; r < r0 + n; r++) if (t[r] != IGNORE) dx[r * v + t[r]] -= scale;
             }
         }, xc);
     }
