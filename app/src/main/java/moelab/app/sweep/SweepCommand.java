@@ -43,8 +43,12 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--report-only", description = "only (re)write the report from the runs that are done")
     boolean reportOnly;
 
-    @Option(names = "--list", description = "validate and list the runs, run nothing")
+    @Option(names = "--list", description = "validate and list the runs with their state (new, partial, done, changed), run nothing")
     boolean list;
+
+    @Option(names = "--rerun-changed", description = "retrain the runs whose folders were made with another config, data or version "
+            + "(their old folders are kept, renamed to <run>.replaced-<n>)")
+    boolean rerunChanged;
 
     @Spec CommandSpec spec;
 
@@ -71,16 +75,25 @@ public final class SweepCommand implements Callable<Integer> {
         SweepPlan plan = SweepPlan.expand(f, baseDir, sets, out);
         pw.printf(Locale.ROOT, "sweep %s: %d configurations x %d seeds = %d runs in %s%n", f.name(), plan.labels().size(),
                 f.seeds().size(), plan.runs().size(), plan.root());
+        SweepState state = SweepState.check(plan);
         if (list) {
             for (SweepPlan.Run r : plan.runs())
-                pw.printf("  %-32s %s%s%s%n", r.id(), String.join(" ", r.overrides()), r.initFrom() == null ? "" : " init_from=" + r.initFrom(),
-                        plan.isReference(r) ? "  [reference]" : "");
+                pw.printf("  %-32s %-8s %s%s%s%n", r.id(), state.entry(r).status().name().toLowerCase(Locale.ROOT), String.join(" ", r.overrides()),
+                        r.initFrom() == null ? "" : " init_from=" + r.initFrom(), plan.isReference(r) ? "  [reference]" : "");
             pw.flush();
             return 0;
         }
+        if (!state.changed().isEmpty() && !reportOnly) {
+            if (!rerunChanged) throw new IllegalStateException(state.changedMessage());
+            state = state.moveChangedAside(pw);
+        }
         pw.flush();
-        if (!reportOnly) SweepRunner.run(plan, pw);
-        SweepReport.Result r = SweepReport.generate(plan);
+        if (!reportOnly) {
+            SweepRunner.run(plan, state, pw);
+            state = SweepState.check(plan);
+        }
+        SweepReport.Result r = SweepReport.generate(plan, state);
+        for (String n : state.reportNotes()) pw.println("note: " + n);
         pw.println(SweepReport.rhoLine(r));
         pw.println("report: " + r.index() + " (results.md, results.csv beside it)");
         pw.flush();

@@ -152,9 +152,9 @@ class SweepTest {
             v.put("purity_norm", pur[c][s]);
             v.put("utilization", 0.95);
             v.put("extra", 10.0 * c + s);
-            new RunResult(r.id(), r.label(), r.seed(), 4, 1.0, v).write(dir);
+            new RunResult(r.id(), r.label(), r.seed(), 4, 1.0, v, RunIdentity.of(r).keys()).write(dir);
         }
-        SweepReport.Result res = SweepReport.generate(p);
+        SweepReport.Result res = SweepReport.generate(p, SweepState.check(p));
         assertEquals(2, res.rows().size());
         SweepReport.Row lbl = res.rows().get(0), none = res.rows().get(1);
         assertFalse(lbl.reference());
