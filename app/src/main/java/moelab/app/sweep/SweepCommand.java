@@ -50,6 +50,16 @@ public final class SweepCommand implements Callable<Integer> {
             + "(their old folders are kept, renamed to <run>.replaced-<n>)")
     boolean rerunChanged;
 
+    @Option(names = "--jobs", paramLabel = "N", description = "training runs at once, each in its own JVM "
+            + "(default: cores / run.threads, at least 1; 1 = one after another in this process)")
+    Integer jobs;
+
+    @Option(names = "--only", paramLabel = "RUN", hidden = true, description = "train just this run of the sweep (what --jobs and --slurm start)")
+    String only;
+
+    @Option(names = "--status-every", paramLabel = "SEC", hidden = true, defaultValue = "15", description = "seconds between status blocks with --jobs")
+    double statusEvery;
+
     @Spec CommandSpec spec;
 
     /** Bundled sweep files, loadable with --named. */
@@ -83,19 +93,54 @@ public final class SweepCommand implements Callable<Integer> {
             pw.flush();
             return 0;
         }
+        if (only != null) return trainOnly(plan, state, pw);
         if (!state.changed().isEmpty() && !reportOnly) {
             if (!rerunChanged) throw new IllegalStateException(state.changedMessage());
             state = state.moveChangedAside(pw);
         }
         pw.flush();
         if (!reportOnly) {
-            SweepRunner.run(plan, state, pw);
+            int cores = Runtime.getRuntime().availableProcessors();
+            int n = jobs != null ? jobs : defaultJobs(plan, cores);
+            if (n < 1) throw new IllegalArgumentException("--jobs must be >= 1, got " + n);
+            if (n == 1) SweepRunner.run(plan, state, pw);
+            else ParallelRunner.run(plan, state, n, Math.max(1, cores / n), sweepArgs(), statusEvery, pw);
             state = SweepState.check(plan);
         }
         SweepReport.Result r = SweepReport.generate(plan, state);
         for (String n : state.reportNotes()) pw.println("note: " + n);
         pw.println(SweepReport.rhoLine(r));
         pw.println("report: " + r.index() + " (results.md, results.csv beside it)");
+        pw.flush();
+        return 0;
+    }
+
+    /** As many runs at once as the cores allow at the runs' run.threads (0 = all cores: one at a time). */
+    static int defaultJobs(SweepPlan plan, int cores) {
+        int threads = plan.runs().stream().mapToInt(r -> r.config().run().threads()).max().orElse(0);
+        return threads == 0 ? 1 : Math.max(1, cores / threads);
+    }
+
+    /** The arguments that select this same plan in another process. */
+    List<String> sweepArgs() {
+        List<String> a = new ArrayList<>(List.of("sweep"));
+        if (named != null) a.addAll(List.of("--named", named));
+        else a.add(file.toString());
+        a.addAll(List.of("--out", out.toString()));
+        for (String s : sets) a.addAll(List.of("--set", s));
+        return a;
+    }
+
+    /** --only RUN: trains that run unless it is done; a changed run is refused like in a whole sweep. */
+    private int trainOnly(SweepPlan plan, SweepState state, PrintWriter pw) {
+        SweepPlan.Run r = plan.runs().stream().filter(x -> x.id().equals(only)).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("--only: sweep " + plan.file().name() + " has no run '" + only + "'"));
+        SweepState.Entry e = state.entry(r);
+        switch (e.status()) {
+            case DONE -> pw.println(r.id() + ": done, skipped");
+            case CHANGED -> throw new IllegalStateException(state.changedMessage());
+            default -> SweepRunner.runOne(plan, e, "", pw);
+        }
         pw.flush();
         return 0;
     }
