@@ -54,6 +54,24 @@ public final class SweepCommand implements Callable<Integer> {
             + "(default: cores / run.threads, at least 1; 1 = one after another in this process)")
     Integer jobs;
 
+    @Option(names = "--slurm", description = "submit the pending runs to Slurm as one job array (sbatch) instead of training here")
+    boolean slurm;
+
+    @Option(names = "--partition", paramLabel = "P", description = "with --slurm: the partition (default: the cluster's)")
+    String partition;
+
+    @Option(names = "--time", paramLabel = "T", description = "with --slurm: time limit per run, e.g. 1:00:00 (default: the partition's)")
+    String time;
+
+    @Option(names = "--cpus-per-task", paramLabel = "C", description = "with --slurm: cores per run (default: run.threads, or 1 when it is 0)")
+    Integer cpusPerTask;
+
+    @Option(names = "--slurm-setup", paramLabel = "LINE", description = "with --slurm: a shell line each task runs first, e.g. 'module load java/25' (repeatable)")
+    List<String> slurmSetup = new ArrayList<>();
+
+    @Option(names = "--dry-run", description = "with --slurm: write the sbatch script and print how to submit it, submit nothing")
+    boolean dryRun;
+
     @Option(names = "--only", paramLabel = "RUN", hidden = true, description = "train just this run of the sweep (what --jobs and --slurm start)")
     String only;
 
@@ -69,6 +87,8 @@ public final class SweepCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter pw = spec.commandLine().getOut();
         if ((file == null) == (named == null)) throw new IllegalArgumentException("give a sweep FILE or --named NAME (" + String.join(", ", NAMED) + "), not both");
+        if ((partition != null || time != null || cpusPerTask != null || !slurmSetup.isEmpty() || dryRun) && !slurm)
+            throw new IllegalArgumentException("--partition, --time, --cpus-per-task, --slurm-setup and --dry-run go with --slurm");
         SweepFile f;
         Path baseDir = null;
         if (named != null) {
@@ -99,6 +119,13 @@ public final class SweepCommand implements Callable<Integer> {
             state = state.moveChangedAside(pw);
         }
         pw.flush();
+        if (slurm && !reportOnly) {
+            int threads = plan.runs().stream().mapToInt(x -> x.config().run().threads()).max().orElse(0);
+            int cpus = cpusPerTask != null ? cpusPerTask : Math.max(1, threads);
+            if (cpus < 1) throw new IllegalArgumentException("--cpus-per-task must be >= 1, got " + cpus);
+            SlurmSubmitter.submit(plan, state, sweepArgs(), new SlurmSubmitter.Options(partition, time, cpus, slurmSetup, dryRun), pw);
+            return 0;
+        }
         if (!reportOnly) {
             int cores = Runtime.getRuntime().availableProcessors();
             int n = jobs != null ? jobs : defaultJobs(plan, cores);
