@@ -12,8 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Runs a plan's pending runs N at a time, each in its own child JVM ({@code sweep ... --only ID}):
@@ -25,8 +23,6 @@ import java.util.regex.Pattern;
  */
 public final class ParallelRunner {
     private ParallelRunner() {}
-
-    private static final Pattern STEP = Pattern.compile("step +(\\d+)/(\\d+)");
 
     private record Active(SweepPlan.Run run, Process process, Path log, long startNanos) {}
 
@@ -60,7 +56,8 @@ public final class ParallelRunner {
         Thread killer = new Thread(() -> active.values().forEach(a -> a.process().destroy()));
         Runtime.getRuntime().addShutdownHook(killer);                   // an interrupted sweep takes its children with it
         long t0 = System.nanoTime(), lastStatus = t0;
-        long stepsAtStart = doneSteps;
+        SweepProgress progress = new SweepProgress(jobs);
+        boolean etaShown = false;
         int trained = 0;
         try {
             while (!waiting.isEmpty() || !active.isEmpty()) {
@@ -90,6 +87,7 @@ public final class ParallelRunner {
                     if (a.process().exitValue() == 0 && res != null) {
                         trained++;
                         doneRuns++;
+                        progress.finished(sec);
                         doneSteps += a.run().config().train().steps();
                         out.printf(Locale.ROOT, "  finished %s in %s (val_loss %.4f)%n", a.run().id(), SweepProgress.hms(sec), res.get("val_loss"));
                     } else {
@@ -98,21 +96,30 @@ public final class ParallelRunner {
                     }
                 }
                 long now = System.nanoTime();
-                if ((now - lastStatus) / 1e9 >= statusEverySec || (waiting.isEmpty() && active.isEmpty())) {
+                List<Double> elapsed = new ArrayList<>();
+                List<SweepProgress.RunStatus> status = new ArrayList<>();
+                long running = 0;
+                for (Active a : active.values()) {
+                    SweepProgress.RunStatus st = SweepProgress.parse(tail(a.log()));
+                    status.add(st);
+                    elapsed.add((now - a.startNanos()) / 1e9);
+                    running += st.step();
+                }
+                double eta = progress.eta(elapsed, status, waiting.size());
+                boolean firstEta = !etaShown && Double.isFinite(eta);
+                if (firstEta || (now - lastStatus) / 1e9 >= statusEverySec || (waiting.isEmpty() && active.isEmpty())) {
                     lastStatus = now;
-                    long running = 0;
-                    List<String> lines = new ArrayList<>();
-                    for (Active a : active.values()) {
-                        long[] s = progress(a.log());
-                        running += s[0];
-                        lines.add(String.format(Locale.ROOT, "  %-32s step %d/%d", a.run().id(), s[0], a.run().config().train().steps()));
-                    }
+                    etaShown |= Double.isFinite(eta);
                     long have = doneSteps + running;
-                    double elapsed = (now - t0) / 1e9, rate = (have - stepsAtStart) / elapsed;
                     out.printf(Locale.ROOT, "[%s] %d/%d runs done, %d running, %d waiting; %.0f%% of %d steps; ETA %s%n",
-                            SweepProgress.hms(elapsed), doneRuns, plan.runs().size(), active.size(), waiting.size(),
-                            100.0 * have / Math.max(1, totalSteps), totalSteps, rate > 0 ? SweepProgress.hms((totalSteps - have) / rate) : "?");
-                    lines.forEach(out::println);
+                            SweepProgress.hms((now - t0) / 1e9), doneRuns, plan.runs().size(), active.size(), waiting.size(),
+                            100.0 * have / Math.max(1, totalSteps), totalSteps, active.isEmpty() && waiting.isEmpty() ? "0:00:00" : SweepProgress.hms(eta));
+                    int i = 0;
+                    for (Active a : active.values()) {
+                        SweepProgress.RunStatus st = status.get(i++);
+                        out.printf(Locale.ROOT, "  %-32s step %d/%d, ETA %s%n", a.run().id(), st.step(), a.run().config().train().steps(),
+                                SweepProgress.hms(st.etaSec()));
+                    }
                 }
                 out.flush();
             }
@@ -139,14 +146,6 @@ public final class ParallelRunner {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start a JVM for run " + r.id() + ": " + e.getMessage(), e);
         }
-    }
-
-    /** {last step, total} from the progress lines at the end of a child's log; {0, 0} before the first. */
-    static long[] progress(Path log) {
-        Matcher m = STEP.matcher(tail(log));
-        long[] last = {0, 0};
-        while (m.find()) last = new long[]{Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
-        return last;
     }
 
     private static String lastLine(Path log) {

@@ -30,7 +30,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "FILE", description = "sweep file (YAML)")
     Path file;
 
-    @Option(names = "--named", paramLabel = "NAME", description = "a bundled sweep: testbed, mar, orthvar, smoke")
+    @Option(names = "--named", paramLabel = "NAME", description = "a bundled sweep: testbed (the main job), testbed-full, mar, orthvar, smoke")
     String named;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/sweeps",
@@ -81,7 +81,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     /** Bundled sweep files, loadable with --named. */
-    public static final List<String> NAMED = List.of("testbed", "mar", "orthvar", "smoke");
+    public static final List<String> NAMED = List.of("testbed", "testbed-full", "mar", "orthvar", "smoke");
 
     @Override
     public Integer call() {
@@ -130,7 +130,7 @@ public final class SweepCommand implements Callable<Integer> {
             int cores = Runtime.getRuntime().availableProcessors();
             int n = jobs != null ? jobs : defaultJobs(plan, cores);
             if (n < 1) throw new IllegalArgumentException("--jobs must be >= 1, got " + n);
-            if (n == 1) SweepRunner.run(plan, state, pw);
+            if (n == 1 || state.toTrain() <= 1) SweepRunner.run(plan, state, pw);             // nothing to run side by side
             else ParallelRunner.run(plan, state, n, Math.max(1, cores / n), sweepArgs(), statusEvery, pw);
             state = SweepState.check(plan);
         }

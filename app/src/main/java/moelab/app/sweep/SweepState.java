@@ -89,6 +89,9 @@ public final class SweepState {
 
     public boolean isDone(SweepPlan.Run r) { return entry(r).status() == Status.DONE; }
 
+    /** How many runs are not done yet. */
+    public long toTrain() { return entries.stream().filter(e -> e.status() != Status.DONE).count(); }
+
     /** The refusal: each changed run with its differing keys, and what to do. */
     public String changedMessage() {
         List<Entry> ch = changed();

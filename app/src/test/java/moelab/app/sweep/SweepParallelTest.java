@@ -73,4 +73,22 @@ class SweepParallelTest {
         assertEquals("1:02:03", SweepProgress.hms(3723));
         assertEquals("?", SweepProgress.hms(Double.NaN));
     }
+
+    @Test
+    void etaFromTheRunsProgressLines() {
+        SweepProgress.RunStatus st = SweepProgress.parse("""
+                step  1/40 | loss 5.6 | lr 6.00e-04 | 1.8k tok/s | ETA ? | load L0 1-6% mv0.85
+                eval @ step 10: val loss 4.1
+                step 20/40 | loss 4.2 | lr 2.07e-03 | 25.0k tok/s | ETA 1m04s | load L0 0-12% mv2.73
+                """);
+        assertEquals(new SweepProgress.RunStatus(20, 64), st);
+        assertEquals(7260, SweepProgress.seconds("2h01m"));
+        assertTrue(Double.isNaN(SweepProgress.seconds("?")));
+        SweepProgress p = new SweepProgress(2);
+        assertTrue(Double.isNaN(p.eta(List.of(10.0), List.of(new SweepProgress.RunStatus(0, Double.NaN)), 3)), "unknown until every active run knows");
+        // two active runs 30 s in with 30 s and 10 s left (lengths 60 and 40, mean 50), 2 waiting: (40 + 2 x 50) / 2 jobs
+        var two = List.of(new SweepProgress.RunStatus(5, 30), new SweepProgress.RunStatus(9, 10));
+        assertEquals(70, p.eta(List.of(30.0, 30.0), two, 2), 1e-9);
+        assertEquals(30, p.eta(List.of(30.0, 30.0), two, 0), 1e-9, "never less than the longest active run");
+    }
 }
