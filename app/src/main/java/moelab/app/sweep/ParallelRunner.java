@@ -1,6 +1,8 @@
 package moelab.app.sweep;
 
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -12,24 +14,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Runs a plan's pending runs N at a time, each in its own child JVM ({@code sweep ... --only ID}):
- * the kernel back end is one per process, so runs in separate processes share no mutable state and
- * each has its own thread budget. A child trains exactly what the sequential runner would (same
- * config, same resume), so the bits are the same. Each child's output goes to
- * {@code <sweep>/logs/<run>.log}; this process prints one line per active run and the sweep's
- * progress and ETA every few seconds. A run that starts from another (init_from) waits for it.
+ * Runs a plan's pending runs N at a time in N worker JVMs ({@code sweep ... --worker}, see
+ * {@link SweepWorker}): the kernel back end is one per process, so runs in separate processes share
+ * no mutable state and each has its own thread budget; a worker trains its runs one after another
+ * exactly as the sequential runner does, so the bits are the same. Each run's output goes to
+ * {@code <sweep>/logs/<run>.log}; this process hands out the runs, and prints one line per active
+ * run and the sweep's progress and ETA. A run that starts from another (init_from) waits for it.
  */
 public final class ParallelRunner {
     private ParallelRunner() {}
 
-    private record Active(SweepPlan.Run run, Process process, Path log, long startNanos) {}
+    private record Worker(Process process, BufferedWriter stdin) {}
+
+    private record Active(SweepPlan.Run run, int slot, Path log, long startNanos) {}
 
     /**
-     * @param jobs          runs at once
-     * @param childThreads  kernel threads of a child whose run.threads is 0 (all cores)
-     * @param sweepArgs     the sweep's arguments that select the same plan (source, --out, --set ...)
+     * @param jobs           runs at once
+     * @param childThreads   kernel threads of a run whose run.threads is 0 (all cores)
+     * @param sweepArgs      the sweep's arguments that select the same plan (sweep, source, --out, --set ...)
      * @param statusEverySec seconds between status blocks
      * @return the number of runs trained
      */
@@ -51,27 +56,32 @@ public final class ParallelRunner {
         }
         out.printf(Locale.ROOT, "%d runs done, %d to train, %d at once (logs in %s)%n", doneRuns, waiting.size(), jobs, logs);
         out.flush();
+        Worker[] workers = new Worker[jobs];
         Map<String, Active> active = new LinkedHashMap<>();
         List<String> failed = new ArrayList<>();
-        Thread killer = new Thread(() -> active.values().forEach(a -> a.process().destroy()));
-        Runtime.getRuntime().addShutdownHook(killer);                   // an interrupted sweep takes its children with it
+        Thread killer = new Thread(() -> { for (Worker w : workers) if (w != null) w.process().destroy(); });
+        Runtime.getRuntime().addShutdownHook(killer);                   // an interrupted sweep takes its workers with it
         long t0 = System.nanoTime(), lastStatus = t0;
         SweepProgress progress = new SweepProgress(jobs);
         boolean etaShown = false;
         int trained = 0;
         try {
             while (!waiting.isEmpty() || !active.isEmpty()) {
-                for (var it = waiting.iterator(); it.hasNext() && active.size() < jobs; ) {
-                    SweepPlan.Run r = it.next();
-                    if (r.initFrom() != null && failed.stream().anyMatch(f -> f.startsWith(r.initFrom() + " "))) {
-                        failed.add(r.id() + " (not started: " + r.initFrom() + " failed)");
-                        it.remove();
-                        continue;
+                for (int slot = 0; slot < jobs; slot++) {
+                    int s = slot;
+                    if (active.values().stream().anyMatch(a -> a.slot() == s)) continue;
+                    SweepPlan.Run next = nextReady(waiting, failed);
+                    if (next == null) break;
+                    if (workers[slot] == null || !workers[slot].process().isAlive())
+                        workers[slot] = start(sweepArgs, childThreads, logs.resolve("worker-" + (slot + 1) + ".log"));
+                    try {
+                        workers[slot].stdin().write(next.id() + "\n");
+                        workers[slot].stdin().flush();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot hand run " + next.id() + " to a worker JVM: " + e.getMessage(), e);
                     }
-                    if (r.initFrom() != null && RunResult.read(Path.of(r.config().run().initFrom())) == null) continue;
-                    it.remove();
-                    active.put(r.id(), start(r, sweepArgs, childThreads, logs.resolve(r.id() + ".log")));
-                    out.printf(Locale.ROOT, "  started  %s%n", r.id());
+                    active.put(next.id(), new Active(next, slot, logs.resolve(next.id() + ".log"), System.nanoTime()));
+                    out.printf(Locale.ROOT, "  started  %s%n", next.id());
                 }
                 if (active.isEmpty() && !waiting.isEmpty()) {                   // left: runs whose init_from source failed
                     for (SweepPlan.Run r : waiting) failed.add(r.id() + " (not started: " + r.initFrom() + " is not done)");
@@ -80,18 +90,19 @@ public final class ParallelRunner {
                 sleep(200);
                 for (var it = active.values().iterator(); it.hasNext(); ) {
                     Active a = it.next();
-                    if (a.process().isAlive()) continue;
+                    RunResult res = RunResult.read(a.run().dir(plan.root()));
+                    Process p = workers[a.slot()].process();
+                    if (res == null && p.isAlive()) continue;
                     it.remove();
                     double sec = (System.nanoTime() - a.startNanos()) / 1e9;
-                    RunResult res = RunResult.read(a.run().dir(plan.root()));
-                    if (a.process().exitValue() == 0 && res != null) {
+                    if (res != null) {
                         trained++;
                         doneRuns++;
-                        progress.finished(sec);
                         doneSteps += a.run().config().train().steps();
+                        progress.finished(sec);
                         out.printf(Locale.ROOT, "  finished %s in %s (val_loss %.4f)%n", a.run().id(), SweepProgress.hms(sec), res.get("val_loss"));
                     } else {
-                        failed.add(a.run().id() + " (exit " + a.process().exitValue() + ", log " + a.log() + ")");
+                        failed.add(a.run().id() + " (log " + a.log() + ")");
                         out.printf(Locale.ROOT, "  FAILED   %s after %s: %s%n", a.run().id(), SweepProgress.hms(sec), lastLine(a.log()));
                     }
                 }
@@ -106,14 +117,14 @@ public final class ParallelRunner {
                     running += st.step();
                 }
                 double eta = progress.eta(elapsed, status, waiting.size());
-                boolean firstEta = !etaShown && Double.isFinite(eta);
-                if (firstEta || (now - lastStatus) / 1e9 >= statusEverySec || (waiting.isEmpty() && active.isEmpty())) {
+                boolean last = waiting.isEmpty() && active.isEmpty();
+                if ((!etaShown && Double.isFinite(eta)) || (now - lastStatus) / 1e9 >= statusEverySec || last) {
                     lastStatus = now;
                     etaShown |= Double.isFinite(eta);
                     long have = doneSteps + running;
                     out.printf(Locale.ROOT, "[%s] %d/%d runs done, %d running, %d waiting; %.0f%% of %d steps; ETA %s%n",
                             SweepProgress.hms((now - t0) / 1e9), doneRuns, plan.runs().size(), active.size(), waiting.size(),
-                            100.0 * have / Math.max(1, totalSteps), totalSteps, active.isEmpty() && waiting.isEmpty() ? "0:00:00" : SweepProgress.hms(eta));
+                            100.0 * have / Math.max(1, totalSteps), totalSteps, last ? "0:00:00" : SweepProgress.hms(eta));
                     int i = 0;
                     for (Active a : active.values()) {
                         SweepProgress.RunStatus st = status.get(i++);
@@ -124,7 +135,7 @@ public final class ParallelRunner {
                 out.flush();
             }
         } finally {
-            active.values().forEach(a -> a.process().destroy());
+            stopAll(workers);
             try {
                 Runtime.getRuntime().removeShutdownHook(killer);
             } catch (IllegalStateException ignored) { }                 // already shutting down
@@ -135,16 +146,51 @@ public final class ParallelRunner {
         return trained;
     }
 
-    private static Active start(SweepPlan.Run r, List<String> sweepArgs, int childThreads, Path log) {
+    /** The first waiting run whose init_from source is done (removed from waiting), or null; runs whose source failed are moved to failed. */
+    private static SweepPlan.Run nextReady(List<SweepPlan.Run> waiting, List<String> failed) {
+        for (var it = waiting.iterator(); it.hasNext(); ) {
+            SweepPlan.Run r = it.next();
+            if (r.initFrom() != null && failed.stream().anyMatch(f -> f.startsWith(r.initFrom() + " "))) {
+                failed.add(r.id() + " (not started: " + r.initFrom() + " failed)");
+                it.remove();
+                continue;
+            }
+            if (r.initFrom() != null && RunResult.read(Path.of(r.config().run().initFrom())) == null) continue;
+            it.remove();
+            return r;
+        }
+        return null;
+    }
+
+    private static Worker start(List<String> sweepArgs, int childThreads, Path log) {
         List<String> args = new ArrayList<>(sweepArgs);
-        args.add("--only");
-        args.add(r.id());
-        List<String> flags = r.config().run().threads() == 0 ? List.of("-Dmoelab.threads=" + childThreads) : List.of();
-        ProcessBuilder pb = new ProcessBuilder(ChildJvm.command(flags, args)).redirectErrorStream(true).redirectOutput(log.toFile());
+        args.add("--worker");
+        ProcessBuilder pb = new ProcessBuilder(ChildJvm.command(List.of("-Dmoelab.threads=" + childThreads), args))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         try {
-            return new Active(r, pb.start(), log, System.nanoTime());
+            Process p = pb.start();
+            return new Worker(p, new BufferedWriter(new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot start a JVM for run " + r.id() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot start a worker JVM: " + e.getMessage(), e);
+        }
+    }
+
+    /** End of input lets each worker exit after its run; one that does not is stopped. */
+    private static void stopAll(Worker[] workers) {
+        for (Worker w : workers) {
+            if (w == null) continue;
+            try {
+                w.stdin().close();
+            } catch (IOException ignored) { }                          // already gone
+        }
+        for (Worker w : workers) {
+            if (w == null) continue;
+            try {
+                if (!w.process().waitFor(10, TimeUnit.SECONDS)) w.process().destroy();
+            } catch (InterruptedException e) {
+                w.process().destroy();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

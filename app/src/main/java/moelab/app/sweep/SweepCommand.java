@@ -75,6 +75,9 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--only", paramLabel = "RUN", hidden = true, description = "train just this run of the sweep (what --jobs and --slurm start)")
     String only;
 
+    @Option(names = "--worker", hidden = true, description = "train the runs whose ids come on stdin, one per line (what --jobs starts)")
+    boolean worker;
+
     @Option(names = "--status-every", paramLabel = "SEC", hidden = true, defaultValue = "15", description = "seconds between status blocks with --jobs")
     double statusEvery;
 
@@ -114,6 +117,7 @@ public final class SweepCommand implements Callable<Integer> {
             return 0;
         }
         if (only != null) return trainOnly(plan, state, pw);
+        if (worker) return SweepWorker.serve(plan, pw);
         if (!state.changed().isEmpty() && !reportOnly) {
             if (!rerunChanged) throw new IllegalStateException(state.changedMessage());
             state = state.moveChangedAside(pw);

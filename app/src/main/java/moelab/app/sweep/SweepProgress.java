@@ -46,11 +46,14 @@ final class SweepProgress {
         return Math.max(longest, (activeLeft + waiting * mean) / jobs);
     }
 
-    /** The last progress line in a log's tail: step and ETA; step 0 and NaN before the first. */
+    /** The last progress line in a log's tail: step and ETA; step 0 and NaN before the first, NaN ETA at the first. */
     static RunStatus parse(String logTail) {
         Matcher m = STEP.matcher(logTail);
         RunStatus last = new RunStatus(0, Double.NaN);
-        while (m.find()) last = new RunStatus(Long.parseLong(m.group(1)), seconds(m.group(3)));
+        while (m.find()) {
+            long step = Long.parseLong(m.group(1));
+            last = new RunStatus(step, step <= 1 ? Double.NaN : seconds(m.group(3)));   // the first step carries the JIT warm-up
+        }
         return last;
     }
 

@@ -82,6 +82,8 @@ class SweepParallelTest {
                 step 20/40 | loss 4.2 | lr 2.07e-03 | 25.0k tok/s | ETA 1m04s | load L0 0-12% mv2.73
                 """);
         assertEquals(new SweepProgress.RunStatus(20, 64), st);
+        assertTrue(Double.isNaN(SweepProgress.parse("step   1/200 | loss 5.6 | lr 1.50e-04 | 207 tok/s | ETA 1h06m | load").etaSec()),
+                "the first step's ETA (JIT warm-up) is not used");
         assertEquals(7260, SweepProgress.seconds("2h01m"));
         assertTrue(Double.isNaN(SweepProgress.seconds("?")));
         SweepProgress p = new SweepProgress(2);
