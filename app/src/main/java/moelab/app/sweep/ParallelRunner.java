@@ -99,7 +99,6 @@ public final class ParallelRunner {
                         trained++;
                         doneRuns++;
                         doneSteps += a.run().config().train().steps();
-                        progress.finished(sec);
                         out.printf(Locale.ROOT, "  finished %s in %s (val_loss %.4f)%n", a.run().id(), SweepProgress.hms(sec), res.get("val_loss"));
                     } else {
                         failed.add(a.run().id() + " (log " + a.log() + ")");
@@ -107,30 +106,27 @@ public final class ParallelRunner {
                     }
                 }
                 long now = System.nanoTime();
-                List<Double> elapsed = new ArrayList<>();
-                List<SweepProgress.RunStatus> status = new ArrayList<>();
-                long running = 0;
+                double nowSec = (now - t0) / 1e9;
+                List<SweepProgress.Sample> samples = new ArrayList<>();
+                long running = 0, waitingSteps = 0;
                 for (Active a : active.values()) {
-                    SweepProgress.RunStatus st = SweepProgress.parse(tail(a.log()));
-                    status.add(st);
-                    elapsed.add((now - a.startNanos()) / 1e9);
-                    running += st.step();
+                    SweepProgress.Sample smp = new SweepProgress.Sample(a.run().id(), SweepProgress.lastStep(tail(a.log())), a.run().config().train().steps());
+                    samples.add(smp);
+                    running += smp.step();
                 }
-                double eta = progress.eta(elapsed, status, waiting.size());
+                for (SweepPlan.Run r : waiting) waitingSteps += r.config().train().steps();
+                double eta = progress.eta(nowSec, samples, waitingSteps);
                 boolean last = waiting.isEmpty() && active.isEmpty();
                 if ((!etaShown && Double.isFinite(eta)) || (now - lastStatus) / 1e9 >= statusEverySec || last) {
                     lastStatus = now;
                     etaShown |= Double.isFinite(eta);
                     long have = doneSteps + running;
                     out.printf(Locale.ROOT, "[%s] %d/%d runs done, %d running, %d waiting; %.0f%% of %d steps; ETA %s%n",
-                            SweepProgress.hms((now - t0) / 1e9), doneRuns, plan.runs().size(), active.size(), waiting.size(),
-                            100.0 * have / Math.max(1, totalSteps), totalSteps, last ? "0:00:00" : SweepProgress.hms(eta));
-                    int i = 0;
-                    for (Active a : active.values()) {
-                        SweepProgress.RunStatus st = status.get(i++);
-                        out.printf(Locale.ROOT, "  %-32s step %d/%d, ETA %s%n", a.run().id(), st.step(), a.run().config().train().steps(),
-                                SweepProgress.hms(st.etaSec()));
-                    }
+                            SweepProgress.hms(nowSec), doneRuns, plan.runs().size(), active.size(), waiting.size(),
+                            100.0 * have / Math.max(1, totalSteps), totalSteps, SweepProgress.hms(eta));
+                    for (SweepProgress.Sample smp : samples)
+                        out.printf(Locale.ROOT, "  %-32s step %d/%d, %s left%n", smp.id(), smp.step(), smp.total(),
+                                SweepProgress.hms((smp.total() - smp.step()) * progress.pace(nowSec, smp)));
                 }
                 out.flush();
             }

@@ -21,7 +21,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code moe sweep}: runs every configuration x seed of a sweep file (validated first), skipping
- * done runs and resuming interrupted ones, then writes the comparison report.
+ * done runs and resuming interrupted ones (both only when their recorded identity matches what the
+ * sweep would run now), here one after another, N at a time in worker JVMs, or as a Slurm job
+ * array; then writes the comparison report.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a grid of training runs from one sweep file and write a comparison report.",
@@ -40,7 +42,8 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a config key in every run, after the file's set (repeatable)")
     List<String> sets = new ArrayList<>();
 
-    @Option(names = "--report-only", description = "only (re)write the report from the runs that are done")
+    @Option(names = "--report-only", description = "only (re)write the report from the runs that are done with this config "
+            + "(it names the run folders it leaves out)")
     boolean reportOnly;
 
     @Option(names = "--list", description = "validate and list the runs with their state (new, partial, done, changed), run nothing")
@@ -50,7 +53,7 @@ public final class SweepCommand implements Callable<Integer> {
             + "(their old folders are kept, renamed to <run>.replaced-<n>)")
     boolean rerunChanged;
 
-    @Option(names = "--jobs", paramLabel = "N", description = "training runs at once, each in its own JVM "
+    @Option(names = "--jobs", paramLabel = "N", description = "training runs at once, in N worker JVMs "
             + "(default: cores / run.threads, at least 1; 1 = one after another in this process)")
     Integer jobs;
 

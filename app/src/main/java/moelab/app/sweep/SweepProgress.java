@@ -1,71 +1,65 @@
 package moelab.app.sweep;
 
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The sweep's progress and ETA while runs train in parallel. A run's expected length comes from
- * the runs finished so far and from each active run's own ETA (its progress line): elapsed + ETA.
- * The sweep's ETA is the work left (active runs' ETAs plus the waiting runs at the expected length)
- * spread over the jobs, and never less than the longest active run's ETA.
+ * The sweep's progress and ETA while runs train in parallel. The first steps of a run are slow
+ * (JIT warm-up, more so in a fresh JVM), so a run's pace is measured from its first progress line
+ * at or after step {@value #WARM} on: seconds per step since then. Time left = the active runs'
+ * steps left at their own pace, plus the waiting runs' steps at the mean pace, spread over the jobs,
+ * and never less than the slowest active run's time left.
  */
 final class SweepProgress {
-    private static final Pattern STEP = Pattern.compile("step +(\\d+)/(\\d+) \\|.*?ETA (\\S+)");
-    private static final Pattern DURATION = Pattern.compile("(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?");
+    static final int WARM = 10;
+    private static final Pattern STEP = Pattern.compile("step +(\\d+)/(\\d+) \\|");
 
-    /** What an active run's log says: the last step logged and the run's own ETA in seconds (NaN when unknown). */
-    record RunStatus(long step, double etaSec) {}
+    /** An active run as its log shows it: the last step logged, of total. */
+    record Sample(String id, long step, long total) {}
 
     private final int jobs;
-    private final List<Double> finishedSec = new ArrayList<>();
+    private final Map<String, double[]> paceFrom = new HashMap<>();      // run id -> {seconds, step} of its first warm sample
 
     SweepProgress(int jobs) { this.jobs = jobs; }
 
-    void finished(double sec) { finishedSec.add(sec); }
+    /** Seconds per step of an active run since its first warm sample; NaN until it has moved on from there. */
+    double pace(double nowSec, Sample s) {
+        if (s.step() >= WARM) paceFrom.putIfAbsent(s.id(), new double[]{nowSec, s.step()});
+        double[] from = paceFrom.get(s.id());
+        return from == null || s.step() <= from[1] ? Double.NaN : (nowSec - from[0]) / (s.step() - from[1]);
+    }
 
     /**
-     * @param elapsedSec per active run, seconds since it started
-     * @param status     per active run, what its log says
-     * @return seconds until the last run ends, NaN when not known yet
+     * @param nowSec       seconds on any fixed clock (the same for every call)
+     * @param waitingSteps the steps of the runs not started yet
+     * @return seconds until the last run ends, NaN while some active run has no pace yet
      */
-    double eta(List<Double> elapsedSec, List<RunStatus> status, int waiting) {
-        List<Double> lengths = new ArrayList<>(finishedSec);
-        double activeLeft = 0, longest = 0;
-        for (int i = 0; i < status.size(); i++) {
-            double e = status.get(i).etaSec();
-            if (Double.isNaN(e)) return Double.NaN;
-            lengths.add(elapsedSec.get(i) + e);
-            activeLeft += e;
-            longest = Math.max(longest, e);
+    double eta(double nowSec, List<Sample> active, long waitingSteps) {
+        if (active.isEmpty()) return waitingSteps == 0 ? 0 : Double.NaN;
+        double left = 0, longest = 0, paceSum = 0;
+        double[] paces = active.stream().mapToDouble(s -> pace(nowSec, s)).toArray();     // every run gets its warm sample
+        for (int i = 0; i < paces.length; i++) {
+            Sample s = active.get(i);
+            double pace = paces[i];
+            if (Double.isNaN(pace)) return Double.NaN;
+            double mine = (s.total() - s.step()) * pace;
+            left += mine;
+            longest = Math.max(longest, mine);
+            paceSum += pace;
         }
-        if (lengths.isEmpty()) return Double.NaN;
-        double mean = lengths.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-        return Math.max(longest, (activeLeft + waiting * mean) / jobs);
+        return Math.max(longest, (left + waitingSteps * paceSum / active.size()) / jobs);
     }
 
-    /** The last progress line in a log's tail: step and ETA; step 0 and NaN before the first, NaN ETA at the first. */
-    static RunStatus parse(String logTail) {
+    /** The last step in a log's progress lines ("step N/M | ..."); 0 before the first. */
+    static long lastStep(String logTail) {
         Matcher m = STEP.matcher(logTail);
-        RunStatus last = new RunStatus(0, Double.NaN);
-        while (m.find()) {
-            long step = Long.parseLong(m.group(1));
-            last = new RunStatus(step, step <= 1 ? Double.NaN : seconds(m.group(3)));   // the first step carries the JIT warm-up
-        }
+        long last = 0;
+        while (m.find()) last = Long.parseLong(m.group(1));
         return last;
-    }
-
-    /** "1h02m", "3m05s", "7s" (the progress line's durations) in seconds; NaN for "?" or anything else. */
-    static double seconds(String d) {
-        Matcher m = DURATION.matcher(d);
-        if (d.isEmpty() || !m.matches()) return Double.NaN;
-        double s = 0;
-        if (m.group(1) != null) s += 3600 * Long.parseLong(m.group(1));
-        if (m.group(2) != null) s += 60 * Long.parseLong(m.group(2));
-        if (m.group(3) != null) s += Long.parseLong(m.group(3));
-        return s;
     }
 
     /** Seconds as h:mm:ss; "?" when not known (NaN or infinite). */

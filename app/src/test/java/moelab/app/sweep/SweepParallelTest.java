@@ -75,22 +75,22 @@ class SweepParallelTest {
     }
 
     @Test
-    void etaFromTheRunsProgressLines() {
-        SweepProgress.RunStatus st = SweepProgress.parse("""
+    void etaFromTheRunsPaceAfterTheWarmUp() {
+        assertEquals(20, SweepProgress.lastStep("""
                 step  1/40 | loss 5.6 | lr 6.00e-04 | 1.8k tok/s | ETA ? | load L0 1-6% mv0.85
                 eval @ step 10: val loss 4.1
                 step 20/40 | loss 4.2 | lr 2.07e-03 | 25.0k tok/s | ETA 1m04s | load L0 0-12% mv2.73
-                """);
-        assertEquals(new SweepProgress.RunStatus(20, 64), st);
-        assertTrue(Double.isNaN(SweepProgress.parse("step   1/200 | loss 5.6 | lr 1.50e-04 | 207 tok/s | ETA 1h06m | load").etaSec()),
-                "the first step's ETA (JIT warm-up) is not used");
-        assertEquals(7260, SweepProgress.seconds("2h01m"));
-        assertTrue(Double.isNaN(SweepProgress.seconds("?")));
+                """));
+        assertEquals(0, SweepProgress.lastStep("data: data/sample, 8 domains"));
         SweepProgress p = new SweepProgress(2);
-        assertTrue(Double.isNaN(p.eta(List.of(10.0), List.of(new SweepProgress.RunStatus(0, Double.NaN)), 3)), "unknown until every active run knows");
-        // two active runs 30 s in with 30 s and 10 s left (lengths 60 and 40, mean 50), 2 waiting: (40 + 2 x 50) / 2 jobs
-        var two = List.of(new SweepProgress.RunStatus(5, 30), new SweepProgress.RunStatus(9, 10));
-        assertEquals(70, p.eta(List.of(30.0, 30.0), two, 2), 1e-9);
-        assertEquals(30, p.eta(List.of(30.0, 30.0), two, 0), 1e-9, "never less than the longest active run");
+        var a = new SweepProgress.Sample("a", 1, 100);
+        assertTrue(Double.isNaN(p.eta(5, List.of(a), 200)), "no pace during the warm-up");
+        assertTrue(Double.isNaN(p.eta(20, List.of(new SweepProgress.Sample("a", 10, 100), new SweepProgress.Sample("b", 10, 100)), 200)));
+        // from step 10 at t = 20 s: a reaches step 30 at t = 40 s (1 s/step), b step 20 (2 s/step); 200 steps wait
+        var later = List.of(new SweepProgress.Sample("a", 30, 100), new SweepProgress.Sample("b", 20, 100));
+        assertEquals(1.0, p.pace(40, later.get(0)), 1e-12);
+        assertEquals((70 * 1.0 + 80 * 2.0 + 200 * 1.5) / 2, p.eta(40, later, 200), 1e-9);
+        assertEquals(160, p.eta(40, later, 0), 1e-9, "never less than the slowest active run");
+        assertEquals(0, new SweepProgress(2).eta(0, List.of(), 0));
     }
 }
