@@ -22,13 +22,14 @@ import java.util.Set;
 /**
  * What defines a run, as flat "dotted key -> value" pairs: every key of the fully resolved
  * config, plus {@code data.fingerprint} (the data folder's content hash) and
- * {@code project.version}. Two runs with equal identities train the same bits; a run folder
+ * {@code project.version}, and for a run that starts from another (init_from) {@code init_from.identity},
+ * a digest of that run's identity. Two runs with equal identities train the same bits; a run folder
  * counts for a sweep only when its recorded identity equals the one the sweep would run now.
  * Kept in the run folder as identity.json (written before training) and inside done.json.
  */
 public record RunIdentity(Map<String, String> keys) {
     public static final String FILE = "identity.json";
-    static final String DATA_KEY = "data.fingerprint", VERSION_KEY = "project.version";
+    static final String DATA_KEY = "data.fingerprint", VERSION_KEY = "project.version", INIT_FROM_KEY = "init_from.identity";
 
     /** One key whose value differs; a missing side is null. */
     public record Change(String key, String was, String now) {
@@ -46,6 +47,24 @@ public record RunIdentity(Map<String, String> keys) {
         k.put(DATA_KEY, fingerprints.computeIfAbsent(run.config().data().path(), DataFingerprint::of));
         k.put(VERSION_KEY, version());
         return new RunIdentity(k);
+    }
+
+    /** This identity with one more key. */
+    public RunIdentity with(String key, String value) {
+        Map<String, String> k = new LinkedHashMap<>(keys);
+        k.put(key, value);
+        return new RunIdentity(k);
+    }
+
+    /** "sha256:&lt;hex&gt;" of the keys and values, in order. */
+    public String digest() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            keys.forEach((k, v) -> md.update((k + "\0" + v + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            return "sha256:" + java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The keys whose values differ between {@code was} (recorded) and this (now), in key order. */

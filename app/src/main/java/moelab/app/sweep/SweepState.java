@@ -45,7 +45,13 @@ public final class SweepState {
     public static SweepState check(SweepPlan plan) {
         List<Entry> entries = new ArrayList<>();
         java.util.Map<String, String> fingerprints = new java.util.HashMap<>();
-        for (SweepPlan.Run r : plan.runs()) entries.add(entry(r, r.dir(plan.root()), RunIdentity.of(r, fingerprints)));
+        java.util.Map<String, RunIdentity> byId = new java.util.HashMap<>();
+        for (SweepPlan.Run r : plan.runs()) {                       // plan order: a run's init_from source comes first
+            RunIdentity id = RunIdentity.of(r, fingerprints);
+            if (r.initFrom() != null) id = id.with(RunIdentity.INIT_FROM_KEY, byId.get(r.initFrom()).digest());
+            byId.put(r.id(), id);
+            entries.add(entry(r, r.dir(plan.root()), id));
+        }
         return new SweepState(plan, List.copyOf(entries), strays(plan));
     }
 

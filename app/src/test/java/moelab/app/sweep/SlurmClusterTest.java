@@ -103,7 +103,15 @@ class SlurmClusterTest {
             assertEquals(0, done.exit(), done.out());
             assertTrue(done.out().contains("nothing to submit: all 2 runs are done"), done.out());
         } finally {
-            for (int i = started.size() - 1; i >= 0; i--) ProcessHandle.of(started.get(i)).ifPresent(ProcessHandle::destroy);
+            for (int i = started.size() - 1; i >= 0; i--)                   // and wait: slurmctld saves its state as it stops
+                ProcessHandle.of(started.get(i)).ifPresent(h -> {
+                    h.destroy();
+                    try {
+                        h.onExit().get(20, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        h.destroyForcibly();
+                    }
+                });
         }
     }
 

@@ -111,6 +111,26 @@ class SweepIdentityTest {
         assertTrue(md.contains("Note: left out a-s1") && !md.contains("| a | 1 |"), md);
     }
 
+    /** A fine-tuning run's identity covers the run it starts from: retraining the source makes it another run. */
+    @Test
+    void initFromRunsInheritTheirSourcesIdentity(@TempDir Path tmp) {
+        String yaml = """
+                name: ft
+                seeds: [1]
+                grid:
+                  - {label: base, model.moe.balance.method: [METHOD]}
+                  - {label: ft, init_from: base, train.lr: [0.001]}
+                """;
+        RunIdentity lbl = ftIdentity(SweepTest.plan(yaml.replace("METHOD", "lbl"), tmp)), eb = ftIdentity(SweepTest.plan(yaml.replace("METHOD", "eb"), tmp));
+        List<RunIdentity.Change> ch = eb.changesFrom(lbl);
+        assertEquals(1, ch.size(), ch.toString());
+        assertEquals("init_from.identity", ch.getFirst().key());
+    }
+
+    static RunIdentity ftIdentity(SweepPlan p) {
+        return SweepState.check(p).entries().stream().filter(e -> e.run().id().equals("ft-s1")).findFirst().orElseThrow().identity();
+    }
+
     static void assertRefused(SweepTest.Run r, String... mustSay) {
         assertNotEquals(0, r.exit(), r.out());
         assertTrue(r.err().contains("nothing was run") && r.err().contains("--rerun-changed") && r.err().contains("--out"), r.err());
