@@ -25,8 +25,10 @@ import java.util.Map;
  *               losses), train_drop_rate (mean over the last tenth of the steps, at least one, of
  *               the per-layer mean drop rate), loss.&lt;domain&gt;, and every eval scalar
  *               (purity, utilization, ...) of the last validation run; null = not available
+ * @param identity what defined the run (see RunIdentity); null in a done.json written without one
  */
-public record RunResult(String id, String label, long seed, long step, double wallSec, Map<String, Double> values) {
+public record RunResult(String id, String label, long seed, long step, double wallSec, Map<String, Double> values,
+                        Map<String, String> identity) {
     public static final String FILE = "done.json";
 
     static final ObjectMapper JSON = JsonMapper.builder()
@@ -36,7 +38,7 @@ public record RunResult(String id, String label, long seed, long step, double wa
             .build();
 
     /** The final numbers of a run folder's metric files. */
-    public static RunResult of(SweepPlan.Run run, RunFolder folder, double wallSec) {
+    public static RunResult of(SweepPlan.Run run, RunFolder folder, double wallSec, RunIdentity identity) {
         RunMetrics rm = RunMetrics.read(folder);
         Metrics.Eval last = rm.lastEval();
         Map<String, Double> v = new LinkedHashMap<>();
@@ -55,7 +57,7 @@ public record RunResult(String id, String label, long seed, long step, double wa
             last.scalars().forEach(v::put);
         }
         long step = rm.lastStep() == null ? 0 : rm.lastStep().step() + 1;
-        return new RunResult(run.id(), run.label(), run.seed(), step, wallSec, v);
+        return new RunResult(run.id(), run.label(), run.seed(), step, wallSec, v, identity.keys());
     }
 
     /** Mean over the last max(1, n/10) steps of the mean over layers of the drop rate; null without steps. */

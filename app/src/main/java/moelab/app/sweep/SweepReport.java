@@ -50,7 +50,8 @@ public final class SweepReport {
     /** What the report found: the rows, Spearman ρ(purity_norm, val_loss) over all runs and over runs with utilization ≥ 0.9. */
     public record Result(List<Row> rows, double spearmanAll, int nAll, double spearmanHighU, int nHighU, Path index) {}
 
-    public static Result generate(SweepPlan plan) {
+    /** The report over the runs that state counts as done; runs it leaves out are named in the report. */
+    public static Result generate(SweepPlan plan, SweepState state) {
         Path root = plan.root(), plots = root.resolve("plots");
         try {
             Files.createDirectories(plots);
@@ -66,7 +67,7 @@ public final class SweepReport {
         List<RunResult> all = new ArrayList<>();
         List<Boolean> allRef = new ArrayList<>();
         for (SweepPlan.Run r : plan.runs()) {
-            RunResult res = RunResult.read(r.dir(root));
+            RunResult res = state.isDone(r) ? RunResult.read(r.dir(root)) : null;
             if (res == null) continue;
             byLabel.computeIfAbsent(r.label(), k -> new ArrayList<>()).add(res);
             refLabel.put(r.label(), plan.isReference(r));
@@ -100,7 +101,7 @@ public final class SweepReport {
         images.add("scatter_purity_loss.png");
         Plots.save(scatter(all, allRef, "utilization", "utilization U"), plots.resolve("scatter_utilization_loss.png"), 500);
         images.add("scatter_utilization_loss.png");
-        Plots.save(purityOverTraining(plan, byLabel.keySet()), plots.resolve("purity_over_training.png"), 550);
+        Plots.save(purityOverTraining(plan, state, byLabel.keySet()), plots.resolve("purity_over_training.png"), 550);
         images.add("purity_over_training.png");
         for (Map.Entry<String, SweepPlan.Run> e : firstRun.entrySet()) {
             RunMetrics rm = RunMetrics.read(RunFolder.open(e.getValue().dir(root)));
@@ -116,9 +117,10 @@ public final class SweepReport {
         }
 
         Result res0 = new Result(rows, rhoAll, nAll, rhoHigh, nHigh, root.resolve("index.html"));
-        RunFolder.writeAtomically(root.resolve("results.md"), markdown(plan, columns, res0));
+        List<String> notes = state.reportNotes();
+        RunFolder.writeAtomically(root.resolve("results.md"), markdown(plan, columns, res0, notes));
         RunFolder.writeAtomically(root.resolve("results.csv"), csv(columns, rows));
-        RunFolder.writeAtomically(root.resolve("index.html"), html(plan, columns, res0, images));
+        RunFolder.writeAtomically(root.resolve("index.html"), html(plan, columns, res0, images, notes));
         return res0;
     }
 
@@ -134,7 +136,7 @@ public final class SweepReport {
 
     private static String fmt(double x) { return Double.isNaN(x) ? "undefined" : String.format(Locale.ROOT, "%.3f", x); }
 
-    static String markdown(SweepPlan plan, List<String> columns, Result r) {
+    static String markdown(SweepPlan plan, List<String> columns, Result r, List<String> notes) {
         StringBuilder b = new StringBuilder("# Sweep " + plan.file().name() + "\n\n");
         b.append("Final validation metrics per configuration, mean ± sample std over seeds (eval routing, dropless; "
                 + "train_drop_rate over the last tenth of the steps). `*` = reference run.\n\n");
@@ -145,7 +147,9 @@ public final class SweepReport {
             for (String c : columns) b.append(" | ").append(pm(row.stats().get(c)));
             b.append(" |\n");
         }
-        return b.append('\n').append(rhoLine(r)).append('\n').toString();
+        b.append('\n').append(rhoLine(r)).append('\n');
+        for (String n : notes) b.append("\nNote: ").append(n).append('\n');
+        return b.toString();
     }
 
     static String csv(List<String> columns, List<Row> rows) {
@@ -163,7 +167,7 @@ public final class SweepReport {
         return b.toString();
     }
 
-    static String html(SweepPlan plan, List<String> columns, Result r, List<String> images) {
+    static String html(SweepPlan plan, List<String> columns, Result r, List<String> images, List<String> notes) {
         StringBuilder b = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>sweep ")
                 .append(esc(plan.file().name())).append("</title><style>body{font-family:sans-serif;margin:2em}"
                         + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
@@ -172,6 +176,7 @@ public final class SweepReport {
         b.append("<p>").append(plan.runs().size()).append(" planned runs, ")
                 .append(r.rows().stream().mapToInt(Row::runs).sum()).append(" done. Final validation metrics per configuration, "
                         + "mean ± sample std over seeds; highlighted rows are reference runs. Heatmaps: first seed, first MoE layer.</p>");
+        for (String n : notes) b.append("<p><b>Note:</b> ").append(esc(n)).append("</p>");
         b.append("<table><tr><th>config</th><th>runs</th>");
         for (String c : columns) b.append("<th>").append(esc(c)).append("</th>");
         b.append("</tr>");
@@ -208,12 +213,12 @@ public final class SweepReport {
         return c;
     }
 
-    private static JFreeChart purityOverTraining(SweepPlan plan, java.util.Set<String> labels) {
+    private static JFreeChart purityOverTraining(SweepPlan plan, SweepState state, java.util.Set<String> labels) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (String label : labels) {
             Map<Long, double[]> sum = new TreeMap<>();                 // step -> {sum, count}
             for (SweepPlan.Run r : plan.runs()) {
-                if (!r.label().equals(label) || RunResult.read(r.dir(plan.root())) == null) continue;
+                if (!r.label().equals(label) || !state.isDone(r)) continue;
                 for (Metrics.Eval e : RunMetrics.read(RunFolder.open(r.dir(plan.root()))).evals()) {
                     Double p = e.scalars().get("purity");
                     if (p == null || p.isNaN()) continue;

@@ -14,64 +14,66 @@ import java.time.Clock;
 import java.util.Locale;
 
 /**
- * Runs a plan's runs one after another in this process. A run whose folder has a done.json is
- * skipped; a run folder without one is continued from its latest checkpoint (the same bit-exact
- * resume as {@code moe train --resume}), or started over when it has none.
+ * Runs a plan's runs one after another in this process. A DONE run is skipped; a PARTIAL one is
+ * continued from its latest checkpoint (the same bit-exact resume as {@code moe train --resume}),
+ * or started over when it has none. The caller has made sure no run is CHANGED.
  */
 public final class SweepRunner {
     private SweepRunner() {}
 
     /** @return the number of runs trained (not skipped) by this call */
-    public static int run(SweepPlan plan, PrintWriter out) {
+    public static int run(SweepPlan plan, SweepState state, PrintWriter out) {
         int n = plan.runs().size(), trained = 0;
         double spent = 0;
         int i = 0;
         for (SweepPlan.Run r : plan.runs()) {
             i++;
-            Path dir = r.dir(plan.root());
-            if (RunResult.read(dir) != null) {
+            if (state.isDone(r)) {
                 out.printf(Locale.ROOT, "[%d/%d] %s: done, skipped%n", i, n, r.id());
                 out.flush();
                 continue;
             }
             long t0 = System.nanoTime();
-            runOne(r, dir, i, n, out);
+            runOne(plan, state.entry(r), String.format(Locale.ROOT, "[%d/%d] ", i, n), out);
             double sec = (System.nanoTime() - t0) / 1e9;
             spent += sec;
             trained++;
             int left = n - i;
-            out.printf(Locale.ROOT, "[%d/%d] %s finished in %.1f s; %d left, ETA %.0f s%n", i, n, r.id(), sec, left, spent / trained * left);
+            out.printf(Locale.ROOT, "[%d/%d] %s finished in %.1f s; %d left, ETA %s%n", i, n, r.id(), sec, left,
+                    SweepProgress.hms(spent / trained * left));
             out.flush();
         }
         return trained;
     }
 
-    private static void runOne(SweepPlan.Run r, Path dir, int i, int n, PrintWriter out) {
+    /** Trains one NEW or PARTIAL run into its folder and writes its done.json. */
+    public static void runOne(SweepPlan plan, SweepState.Entry e, String prefix, PrintWriter out) {
+        SweepPlan.Run r = e.run();
+        if (e.status() == SweepState.Status.CHANGED || e.status() == SweepState.Status.DONE)
+            throw new IllegalStateException("run " + r.id() + " is " + e.status().name().toLowerCase(Locale.ROOT) + ", not to be trained");
+        Path dir = r.dir(plan.root());
         String text = ConfigLoader.toYaml(r.config());
         RunFolder folder;
         Path resume = null;
         if (Files.isRegularFile(dir.resolve(RunFolder.CONFIG))) {
             folder = RunFolder.open(dir);
-            String had = folder.readConfig();
-            if (!ConfigLoader.fromYaml(had).equals(r.config()))
-                throw new IllegalStateException("run folder " + dir + " holds a run of another config (the sweep file changed?); "
-                        + "delete that folder to run it again");
-            text = had;                                          // checkpoints are checked against this exact text
+            text = folder.readConfig();                           // checkpoints are checked against this exact text
             resume = Checkpoint.latest(dir.resolve(RunFolder.CHECKPOINTS)).orElse(null);
             if (resume == null) clearMetrics(folder);             // died before its first checkpoint: start over
         } else {
             folder = RunFolder.create(r.id(), dir.getParent(), dir, Clock.systemDefaultZone());
+            e.identity().write(dir);                              // first, so that a folder with a config always has it
             folder.writeConfig(text);
         }
         if (r.initFrom() != null && RunResult.read(Path.of(r.config().run().initFrom())) == null)
             throw new IllegalStateException("run " + r.id() + " starts from " + r.initFrom() + ", which is not done");
-        out.printf(Locale.ROOT, "[%d/%d] %s%s%s%n", i, n, r.id(), resume == null ? "" : " (resuming from " + resume.getFileName() + ")",
+        out.printf(Locale.ROOT, "%s%s%s%s%n", prefix, r.id(), resume == null ? "" : " (resuming from " + resume.getFileName() + ")",
                 r.initFrom() == null ? "" : " (init from " + r.initFrom() + ")");
         out.flush();
         long t0 = System.nanoTime();
         r.config().run().applyKernels();
         TrainCommand.trainInto(r.config(), text, folder, resume, out);
-        RunResult.of(r, folder, (System.nanoTime() - t0) / 1e9).write(dir);
+        RunResult.of(r, folder, (System.nanoTime() - t0) / 1e9, e.identity()).write(dir);
     }
 
     private static void clearMetrics(RunFolder f) {

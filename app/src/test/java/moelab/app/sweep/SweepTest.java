@@ -114,12 +114,20 @@ class SweepTest {
     }
 
     @Test
-    void bundledTestbedSweepHasTheIssuesGridShape() {
-        SweepFile f = SweepFile.parse("testbed", SweepCommand.resource("/sweeps/testbed.yaml"));
+    void bundledTestbedSweepsHaveTheStudysGridShape(@TempDir Path tmp) {
+        SweepFile f = SweepFile.parse("testbed-full", SweepCommand.resource("/sweeps/testbed-full.yaml"));
         int configs = 0;
         for (SweepFile.Group g : f.groups()) configs += SweepPlan.product(g.values()).size();
         assertEquals(12 + 1 + 1 + 4, configs);                // 4 methods x 3 scopes, none, reference, cf=1 x 2 scopes x {lbl, eb}
         assertEquals(List.of(1L, 2L), f.seeds());
+        // the main job keeps the headline comparison: LBL micro-batch vs global, none, reference, strict capacity at both scopes
+        SweepPlan main = SweepPlan.expand(SweepFile.parse("testbed", SweepCommand.resource("/sweeps/testbed.yaml")), null, List.of(), tmp);
+        assertEquals(List.of("lbl-micro_batch", "lbl-global", "none", "reference", "lbl-micro_batch-cf1", "lbl-global-cf1"), main.labels());
+        assertEquals(12, main.runs().size());
+        assertTrue(main.isReference(main.runs().get(6)) && !main.isReference(main.runs().get(0)));
+        assertEquals(2, SweepCommand.defaultJobs(main, 2), "one run per core on 2 cores");
+        assertEquals(1.0, main.runs().get(10).config().model().moe().capacityFactor(), 0);
+        assertEquals("global", main.runs().get(10).config().model().moe().balance().scope());
         assertEquals(Map.of("model.moe.router", "reference"), f.reference());
         var cfg = moelab.app.config.ConfigLoader.load(moelab.app.config.ConfigLoader.source("testbed"), List.of());
         assertEquals(32, cfg.model().moe().experts());
@@ -152,9 +160,9 @@ class SweepTest {
             v.put("purity_norm", pur[c][s]);
             v.put("utilization", 0.95);
             v.put("extra", 10.0 * c + s);
-            new RunResult(r.id(), r.label(), r.seed(), 4, 1.0, v).write(dir);
+            new RunResult(r.id(), r.label(), r.seed(), 4, 1.0, v, RunIdentity.of(r).keys()).write(dir);
         }
-        SweepReport.Result res = SweepReport.generate(p);
+        SweepReport.Result res = SweepReport.generate(p, SweepState.check(p));
         assertEquals(2, res.rows().size());
         SweepReport.Row lbl = res.rows().get(0), none = res.rows().get(1);
         assertFalse(lbl.reference());
@@ -188,7 +196,7 @@ class SweepTest {
     /** The bundled smoke sweep end to end on the committed sample, then a rerun after "killing" the second run. */
     @Test
     void tinySweepEndToEndAndResume(@TempDir Path tmp) throws Exception {
-        String[] args = {"sweep", "--named", "smoke", "--out", tmp.toString(), "--set", "data.path=../data/sample"};
+        String[] args = {"sweep", "--named", "smoke", "--out", tmp.toString(), "--set", "data.path=../data/sample", "--jobs", "1"};
         long t0 = System.nanoTime();
         Run a = run(args);
         double sec = (System.nanoTime() - t0) / 1e9;
