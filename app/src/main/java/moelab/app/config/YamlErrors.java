@@ -17,11 +17,11 @@ import org.yaml.snakeyaml.reader.StreamReader;
  * token, often a line earlier). Aliases are refused: Jackson reads {@code *name} as the text
  * "name", which would silently give a key the anchor's name instead of its value.
  */
-final class YamlErrors {
+public final class YamlErrors {
     private YamlErrors() {}
 
     /** "not valid YAML at line L, column C: problem" for a parse error of a YAML text. */
-    static String describe(JsonProcessingException e) {
+    public static String describe(JsonProcessingException e) {
         for (Throwable c = e; c != null; c = c.getCause())
             if (c instanceof MarkedYAMLException m && m.getProblemMark() != null)
                 return "not valid YAML" + at(m.getProblemMark()) + ": " + m.getProblem();
@@ -33,7 +33,7 @@ final class YamlErrors {
      * Throws at the first alias of a YAML text Jackson has read, and at a second document
      * (Jackson reads the first and would silently ignore the rest, errors included).
      */
-    static void refuseAliases(String source, String text) {
+    public static void refuseAliases(String source, String text) {
         ParserImpl p = new ParserImpl(new StreamReader(text), new LoaderOptions());
         int documents = 0;
         try {

@@ -3,6 +3,7 @@ package moelab.app.sweep;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import moelab.app.config.YamlErrors;
 import moelab.config.ConfigException;
 
 import java.util.ArrayList;
@@ -53,8 +54,9 @@ public record SweepFile(String name, String config, List<String> sets, List<Long
         try {
             root = YAML.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new ConfigException(source, "not valid YAML: " + e.getOriginalMessage());
+            throw new ConfigException(source, YamlErrors.describe(e));
         }
+        YamlErrors.refuseAliases(source, text);
         if (root == null || !root.isObject()) throw new ConfigException(source, "a sweep file is a mapping with name, config, seeds and grid");
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String k = it.next();

@@ -78,6 +78,13 @@ class SweepTest {
                 """, tmp));
         assertTrue(dup.getMessage().contains("label 'a'"), dup.getMessage());
         ConfigException seeds = assertThrows(ConfigException.class, () -> SweepFile.parse("s.yaml", "name: x\nseeds: [1.5]\ngrid: [{train.steps: 1}]"));
+        // YAML syntax errors and aliases: one line with the file and the position the parser names
+        ConfigException tab = assertThrows(ConfigException.class, () -> SweepFile.parse("t.yaml", "name: x\nseeds: [1]\n\tgrid: []"));
+        assertTrue(tab.getMessage().startsWith("t.yaml") && tab.getMessage().contains("line 3") && !tab.getMessage().contains("\n"),
+                tab.getMessage());
+        ConfigException alias = assertThrows(ConfigException.class,
+                () -> SweepFile.parse("a.yaml", "name: &n x\nseeds: [1]\nconfig: *n\ngrid: [{train.steps: 1}]"));
+        assertTrue(alias.getMessage().contains("alias"), alias.getMessage());
         assertTrue(seeds.getMessage().contains("seeds"), seeds.getMessage());
     }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the benchmarks of bench/README.md's front-page tables one after another and keeps their
+# raw output in OUT (default bench/results/<date>): the machine, the FMA peak, SGEMM by CPU time
+# beside OpenBLAS, the training step beside PyTorch, the MoE layer and top-k beside PyTorch (JMH
+# with -prof gc). Run it with nothing else busy on the machine; about 15 minutes on 2 cores.
+#   bash bench/front-page.sh [OUT]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:-$ROOT/bench/results/$(date -u +%F)}"
+mkdir -p "$OUT"
+cd "$ROOT"
+python3 -c "import torch" 2>/dev/null || { echo "front-page: PyTorch is missing (pip install torch)" >&2; exit 1; }
+./moe mvn -q -o -DskipTests package
+
+{ date -u; lscpu | grep -E "Model name|CPU family|Model:|L1d|L2|L3|^CPU\(s\)|Flags"; uptime
+  "$(./moe mvn -v 2>/dev/null | sed -n 's/^Java home: //p')/bin/java" -version 2>&1
+  python3 -c "import sys; sys.path.insert(0, 'bench/pytorch'); import torch_info; print(torch_info.describe())"
+  dpkg-query -W libopenblas0-pthread 2>/dev/null || true; ./moe backends; } > "$OUT/machine.txt" 2>&1
+
+./moe bench -f 1 -wi 2 -i 3 -w 1 -r 2 FmaPeakBench > "$OUT/fma-peak.txt" 2>&1
+./moe bench GemmCpuTime "" 5 simd,native,openblas > "$OUT/gemm-cputime.txt" 2>&1
+./moe bench TrainStepBench --threads 1,2 --rounds 5 --json "$OUT/train_step.json" > "$OUT/train_step.log" 2>&1
+python3 bench/pytorch/train_step_peer.py --threads 1,2 --rounds 5 --java-json "$OUT/train_step.json" > "$OUT/train_step_peer.log" 2>&1
+./moe bench -f 1 -wi 1 -i 3 -w 2 -r 2 -prof gc -rf json -rff "$OUT/moe_layer.json" MoeLayerBench > "$OUT/moe_layer.txt" 2>&1
+python3 bench/pytorch/moe_layer_peer.py --jmh "$OUT/moe_layer.json" > "$OUT/moe_layer_peer.log" 2>&1
+./moe bench -f 1 -wi 1 -i 3 -w 1 -r 1 -rf json -rff "$OUT/topk.json" TopKBench > "$OUT/topk.txt" 2>&1
+python3 bench/pytorch/topk_peer.py > "$OUT/topk_peer.log" 2>&1
+./moe bench -f 1 -prof gc -p threads=1 TrainStepJmh > "$OUT/train_step_jmh_gc.txt" 2>&1
+echo "front-page: raw output in $OUT"
