@@ -33,4 +33,30 @@ public record ModelConfig(int vocabSize, int dModel, int heads, int layers, int 
     }
 
     public boolean isMoeLayer(int layer) { return moe != null && moe.isMoeLayer(layer, layers); }
+
+    /**
+     * An upper bound on the parameter count (every block as its larger kind, dense or MoE), in
+     * long arithmetic: enough to refuse a model that cannot fit before any array is allocated.
+     */
+    public long parameterUpperBound() {
+        long d = dModel, dense = 3 * d * dFf;
+        long moeBlock = moe == null ? 0 : (3L * moe.experts() + 3L * moe.sharedExperts()) * d * moe.dFf() + d * moe.experts();
+        long block = 4 * d * d + 2 * d + Math.max(dense, moeBlock);
+        return (tiedEmbeddings ? 1 : 2) * (long) vocabSize * d + d + (long) layers * block;
+    }
+
+    /**
+     * Refuses a model whose largest tensor exceeds a Java array or whose weights, gradients and
+     * AdamW moments (16 bytes per parameter) exceed maxBytes of heap, naming the sizes.
+     */
+    public void requireFits(long maxBytes) {
+        long expert = moe == null ? 0 : (long) moe.experts() * dModel * moe.dFf();
+        long largest = Math.max(Math.max((long) vocabSize * dModel, 3L * dModel * dFf), expert);
+        ConfigException.require(largest <= Integer.MAX_VALUE - 8, "model",
+                "a weight tensor of " + largest + " values is larger than the largest Java array (2^31 - 9 values)");
+        long params = parameterUpperBound(), need = 16 * params;
+        ConfigException.require(need <= maxBytes, "model", String.format(java.util.Locale.ROOT,
+                "up to %,d parameters need up to %.1f GiB for weights, gradients and AdamW state, but this JVM may use %.1f GiB"
+                        + " (shrink the model or raise -Xmx)", params, need / 1073741824.0, maxBytes / 1073741824.0));
+    }
 }

@@ -47,6 +47,7 @@ public final class Transformer {
 
     /** Model with custom routers: routerFactory(moeConfig, layerIndex). */
     public Transformer(ModelConfig cfg, long seed, BiFunction<MoeConfig, Integer, Router> routerFactory) {
+        cfg.requireFits(Runtime.getRuntime().maxMemory());
         this.cfg = cfg;
         Random rng = new Random(seed);
         int d = cfg.dModel();

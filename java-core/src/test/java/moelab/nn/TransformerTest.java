@@ -58,4 +58,17 @@ class TransformerTest {
                 () -> new ModelConfig(17, 9, 2, 1, 4, 8, false, 1e4, 1e-5f, 0.02, null));
         assertTrue(e3.getMessage().startsWith("model.heads"), e3.getMessage());
     }
+
+    @Test
+    void aModelThatCannotFitIsRefusedBeforeAnythingIsAllocated() {
+        ModelConfig huge = new ModelConfig(4096, 256, 4, Integer.MAX_VALUE, 1024, 256, false, 1e4, 1e-5f, 0.02, null);
+        var e = assertThrows(moelab.config.ConfigException.class, () -> new Transformer(huge, 1));
+        assertTrue(e.getMessage().contains("GiB") && e.getMessage().contains("-Xmx"), e.getMessage());
+        ModelConfig wide = new ModelConfig(1 << 20, 4096, 4, 1, 8, 16, false, 1e4, 1e-5f, 0.02, null);
+        var e2 = assertThrows(moelab.config.ConfigException.class, () -> wide.requireFits(Long.MAX_VALUE));
+        assertTrue(e2.getMessage().contains("largest Java array"), e2.getMessage());
+        ModelConfig small = tiny("all", false);
+        small.requireFits(16 * small.parameterUpperBound()); // exactly enough: accepted
+        assertThrows(moelab.config.ConfigException.class, () -> small.requireFits(16 * small.parameterUpperBound() - 1));
+    }
 }
