@@ -3,7 +3,7 @@ package moelab.losses;
 import moelab.autograd.Parameters;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
-import moelab.routing.Routers;
+import moelab.nn.Routers;
 import moelab.routing.TokenInfo;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;

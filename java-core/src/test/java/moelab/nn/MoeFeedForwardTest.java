@@ -6,7 +6,6 @@ import moelab.autograd.Parameters;
 import moelab.ops.Elementwise;
 import moelab.ops.Join;
 import moelab.ops.Reduce;
-import moelab.routing.Routers;
 import moelab.routing.TokenInfo;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;

@@ -3,6 +3,7 @@ package moelab.routing;
 import moelab.autograd.Parameters;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
+import moelab.nn.Routers;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

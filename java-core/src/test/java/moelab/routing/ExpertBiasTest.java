@@ -1,6 +1,7 @@
 package moelab.routing;
 
 import moelab.nn.MoeConfig;
+import moelab.nn.Routers;
 import moelab.ops.Indexing;
 import moelab.ops.Softmax;
 import moelab.tensor.Tensor;

@@ -4,6 +4,7 @@ import moelab.autograd.Parameters;
 import moelab.config.ConfigException;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
+import moelab.nn.Routers;
 import moelab.ops.Indexing;
 import moelab.ops.Softmax;
 import moelab.tensor.Tensor;

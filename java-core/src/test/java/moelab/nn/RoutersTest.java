@@ -1,9 +1,14 @@
-package moelab.routing;
+package moelab.nn;
 
 import moelab.autograd.Parameters;
 import moelab.config.ConfigException;
-import moelab.nn.MoeConfig;
-import moelab.nn.MoeFeedForward;
+import moelab.routing.BalanceConfig;
+import moelab.routing.Capacity;
+import moelab.routing.Router;
+import moelab.routing.RoutingRecord;
+import moelab.routing.Scope;
+import moelab.routing.TokenInfo;
+import moelab.routing.TopKRouter;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,7 @@
-package moelab.losses;
+package moelab.eval;
 
 import moelab.data.Batch;
+import moelab.losses.VarianceLoss;
 import moelab.nn.ModelConfig;
 import moelab.nn.MoeConfig;
 import moelab.nn.Transformer;

@@ -1,14 +1,31 @@
-package moelab.routing;
+package moelab.nn;
 
 import moelab.config.ConfigException;
-import moelab.nn.MoeConfig;
+import moelab.routing.BalanceConfig;
+import moelab.routing.BalancedAssignment;
+import moelab.routing.BalancingMethod;
+import moelab.routing.ExpertBias;
+import moelab.routing.LoadBalancingLoss;
+import moelab.routing.NoBalancing;
+import moelab.routing.ReferenceRouter;
+import moelab.routing.Router;
+import moelab.routing.SinkhornBalancing;
+import moelab.routing.TopKRouter;
+import moelab.routing.mar.MarRouter;
 
 /**
  * Builds the router named in the config, one instance per MoE layer: "topk" = the learned router
- * with model.moe.balance's method and scope, "reference" = the domain-block oracle.
+ * with model.moe.balance's method and scope, "reference" = the domain-block oracle. It lives beside
+ * {@link MoeConfig} because it reads it; the routing packages below know no model config.
  */
 public final class Routers {
     private Routers() {}
+
+    /** The router of MoE layer {@code layer}: {@link #create}'s, wrapped in MAR when model.moe.mar.enabled. */
+    public static Router forLayer(MoeConfig cfg, int layer) {
+        Router base = create(cfg, layer);
+        return cfg.mar().enabled() ? new MarRouter(base, cfg.mar(), layer) : base;
+    }
 
     public static Router create(MoeConfig cfg, int layer) {
         BalanceConfig b = cfg.balance();
