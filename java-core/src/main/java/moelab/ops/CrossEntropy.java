@@ -60,14 +60,13 @@ public final class CrossEntropy {
             if (counted == 0) return;
             // dlogits[r] += g/count * (softmax(logits[r]) - onehot(target[r])) for counted rows.
             float scale = g[0] / counted;
-            Kernels kb = Backends.get();
             float[] p = new float[chunk * v];
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int n = Math.min(chunk, rows - r0);
-                kb.softmaxRows(x, xo + r0 * v, p, 0, n, v);
+                k.softmaxRows(x, xo + r0 * v, p, 0, n, v);
                 for (int r = r0; r < r0 + n; r++) {
                     if (t[r] == IGNORE) continue;
-                    kb.axpy(scale, p, (r - r0) * v, dx, r * v, v);
+                    k.axpy(scale, p, (r - r0) * v, dx, r * v, v);
                     dx[r * v + t[r]] -= scale;
                 }
             }
