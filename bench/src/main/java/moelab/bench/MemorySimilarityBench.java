@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Memory-aware routing cost (issue 6 target: under 5% of the MoE layer's time).
+ * Memory-aware routing cost (target: under 5% of the MoE layer's time).
  *
  * <ul>
  *   <li>{@code similarity}: the memory-similarity kernel, forward M [T,E] = cos(X [T,d], P [E,d]) and

@@ -29,12 +29,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * One MoE feed-forward layer, forward + backward, as in training: router x·W_r, softmax, top-k,
  * load-balancing loss, sort-by-expert dispatch, SwiGLU experts (the fused {@code MoeExperts}
  * node), gate-weighted combine; loss = sum(y * g) + LBL with a fixed random g, then backward into
- * x and every parameter. Dropless, no shared expert. The shapes are the issue's targets, as
+ * x and every parameter. Dropless, no shared expert. The shapes are the target shapes, as
  * {@code d:f:E:k:T}; any other can be given with {@code -p shape=...}.
  *
  * <p>The {@code tokens} secondary result is tokens/s (T per layer step); the primary score is
  * layer steps/s. Compare with {@code python3 bench/pytorch/moe_layer_peer.py} (same layer, same
- * shapes) run in the same session; it can read this benchmark's JSON result and print the ratios.
+ * shapes) run right after it on the same machine; it can read this benchmark's JSON result and print the ratios.
  *
  * <p>Run: {@code ./moe bench MoeLayerBench -f 1 -wi 1 -i 3 -w 2 -r 2 -rf json -rff moe_layer.json}
  */
