@@ -2,14 +2,10 @@ package moelab.nn;
 
 import moelab.config.ConfigException;
 import moelab.routing.BalanceConfig;
-import moelab.routing.BalancedAssignment;
 import moelab.routing.BalancingMethod;
-import moelab.routing.ExpertBias;
-import moelab.routing.LoadBalancingLoss;
-import moelab.routing.NoBalancing;
+import moelab.routing.BalancingMethods;
 import moelab.routing.ReferenceRouter;
 import moelab.routing.Router;
-import moelab.routing.SinkhornBalancing;
 import moelab.routing.TopKRouter;
 import moelab.routing.mar.MarRouter;
 
@@ -44,25 +40,18 @@ public final class Routers {
 
     /** The balancing method of model.moe.balance.method (LBL takes model.moe.aux_loss_coef). */
     public static BalancingMethod method(MoeConfig cfg) {
-        BalanceConfig b = cfg.balance();
-        return switch (b.method()) {
-            case "none" -> new NoBalancing();
-            case "lbl" -> new LoadBalancingLoss(cfg.auxLossCoef(), b.scopeKind());
-            case "eb" -> new ExpertBias(b.scopeKind(), b.biasRate(), cfg.experts(), b.biasAtEval());
-            case "sh" -> new SinkhornBalancing(b.sinkhornTol(), b.sinkhornMaxIters());
-            case "ba" -> new BalancedAssignment(b.auctionEps());
-            default -> throw new ConfigException("model.moe.balance.method", "'" + b.method() + "' is not allowed; allowed values: none, lbl, eb, sh, ba");
-        };
+        return BalancingMethods.create(cfg.balance(), cfg.experts(), cfg.auxLossCoef());
     }
 
     /**
-     * SH and BA at global scope balance the whole optimizer batch jointly, which needs it in one
-     * forward pass: with train.grad_accum > 1 that is a config error.
+     * Methods that select jointly (SH, BA; see {@link BalancingMethods#joint}) at global scope balance
+     * the whole optimizer batch at once, which needs it in one forward pass: with
+     * train.grad_accum > 1 that is a config error.
      */
     public static void checkGradAccum(MoeConfig cfg, int gradAccum) {
         if (cfg == null || !cfg.router().equals("topk")) return;
         BalanceConfig b = cfg.balance();
-        boolean joint = b.method().equals("sh") || b.method().equals("ba");
+        boolean joint = BalancingMethods.joint(b.method());
         ConfigException.require(!(joint && b.scope().equals("global") && gradAccum > 1), "model.moe.balance.scope",
                 "global scope with method " + b.method() + " solves the whole optimizer batch jointly and needs it in one forward pass: "
                         + "set train.grad_accum: 1 (got " + gradAccum + ") and emulate micro-batches with model.moe.balance.group_sequences");

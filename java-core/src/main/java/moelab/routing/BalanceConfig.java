@@ -7,7 +7,7 @@ import moelab.config.ConfigException;
  * reference router's settings. The LBL coefficient is {@code model.moe.aux_loss_coef}, the optional
  * router z-loss {@code model.moe.z_loss_coef} (both apply to every method).
  *
- * @param method           none | lbl | eb | sh | ba
+ * @param method           a name in {@link BalancingMethods}: none | lbl | eb | sh | ba
  * @param scope            the tokens balance is enforced over: sequence | micro_batch | global
  * @param groupSequences   sequences per emulated micro-batch inside one forward pass (0 = the whole
  *                         forward pass is one micro-batch). With train.grad_accum 1 this makes global
@@ -27,7 +27,7 @@ public record BalanceConfig(String method, String scope, int groupSequences, dou
                             double sinkhornTol, int sinkhornMaxIters, double auctionEps, int domains,
                             String referenceGates) {
     public BalanceConfig {
-        ConfigException.oneOf("model.moe.balance.method", method, "none", "lbl", "eb", "sh", "ba");
+        ConfigException.oneOf("model.moe.balance.method", method, BalancingMethods.names().toArray(String[]::new));
         ConfigException.oneOf("model.moe.balance.scope", scope, "sequence", "micro_batch", "global");
         ConfigException.require(groupSequences >= 0, "model.moe.balance.group_sequences", "must be >= 0 (0 = the whole forward pass), got " + groupSequences);
         ConfigException.require(biasRate >= 0, "model.moe.balance.bias_rate", "must be >= 0, got " + biasRate);
