@@ -87,7 +87,7 @@ public class MemorySimilarityBench {
         active = new boolean[experts];
         java.util.Arrays.fill(active, true);
 
-        MoeConfig cfg = new MoeConfig(experts, 2, 2 * d, 0, "all", false, 0.0, "probs", 0.01, 0.0, "topk");
+        MoeConfig cfg = MoeConfig.defaults(experts, 2, 2 * d);
         plainParams = new Parameters();
         plain = new MoeFeedForward("moe.", 0, d, cfg, 0.02, 0.02, plainParams, new Random(7), Routers.create(cfg, 0));
         marParams = new Parameters();

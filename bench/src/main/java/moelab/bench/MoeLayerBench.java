@@ -77,7 +77,7 @@ public class MoeLayerBench {
         int d = Integer.parseInt(p[0]), f = Integer.parseInt(p[1]), e = Integer.parseInt(p[2]), k = Integer.parseInt(p[3]);
         tokens = Integer.parseInt(p[4]);
         Backends.use(BenchKernels.create(impl));
-        MoeConfig cfg = new MoeConfig(e, k, f, 0, "all", false, 0.0, "probs", 0.01, 0.0, "topk");
+        MoeConfig cfg = MoeConfig.defaults(e, k, f);
         params = new Parameters();
         Random rng = new Random(7);
         layer = new MoeFeedForward("moe.", 0, d, cfg, 0.02, 0.02, params, rng, Routers.create(cfg, 0));

@@ -118,7 +118,7 @@ public final class TrainStepBench {
     }
 
     static ModelConfig modelConfig(int seq) {
-        MoeConfig moe = new MoeConfig(EXPERTS, TOP_K, D_FF, 0, "all", false, 0.0, "probs", 0.01, 0.0, "topk");
+        MoeConfig moe = MoeConfig.defaults(EXPERTS, TOP_K, D_FF);
         return new ModelConfig(VOCAB, D_MODEL, HEADS, LAYERS, D_FF, seq, false, 10000, 1e-5f, 0.02, moe);
     }
 

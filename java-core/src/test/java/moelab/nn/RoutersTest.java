@@ -63,7 +63,7 @@ class RoutersTest {
         for (boolean b : whole) if (b) n++;
         assertEquals(6, n);
         // through the layer: every emulated micro-batch keeps at most C routes per expert
-        MoeConfig c = new MoeConfig(4, 2, 3, 0, "all", false, 1.0, "probs", 0.01, 0, "topk")
+        MoeConfig c = MoeConfig.defaults(4, 2, 3).withCapacityFactor(1.0)
                 .withBalance(new BalanceConfig("none", "micro_batch").withGroupSequences(1));
         MoeFeedForward ffn = new MoeFeedForward("moe.", 0, 6, c, 0.5, 0.5, new Parameters(), new Random(1), Routers.create(c, 0));
         RoutingRecord r = ffn.forward(Tensor.randn(new Random(3), 1f, 15, 6), TokenInfo.of(3, 5), true).routing();

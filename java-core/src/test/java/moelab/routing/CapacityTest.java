@@ -62,7 +62,7 @@ class CapacityTest {
     @Test
     void evalRoutingIsDroplessEvenWithCapacityFactor() {
         // T = 16, k = 2, E = 4, cf = 0.5: C = 4, so at most 16 of the 32 routes fit in training
-        MoeConfig cfg = new MoeConfig(4, 2, 3, 0, "all", false, 0.5, "probs", 0.01, 0, "topk");
+        MoeConfig cfg = MoeConfig.defaults(4, 2, 3).withCapacityFactor(0.5);
         MoeFeedForward ffn = new MoeFeedForward("moe.", 0, 6, cfg, 0.5, 0.5, new Parameters(), new Random(1), Routers.create(cfg, 0));
         Tensor x = Tensor.randn(new Random(2), 1f, 16, 6);
         RoutingRecord train = ffn.forward(x, TokenInfo.of(2, 8), true).routing();

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** Reference router: every route of a domain-d token lands in block d, at train and eval; config errors. */
 class ReferenceRouterTest {
     static MoeConfig cfg(int e, int k, int domains, String gates) {
-        MoeConfig base = new MoeConfig(e, k, 4, 0, "all", false, 0, "probs", 0.01, 0, "reference");
+        MoeConfig base = MoeConfig.defaults(e, k, 4).withRouter("reference");
         return base.withBalance(BalanceConfig.defaults().withDomains(domains, gates));
     }
 

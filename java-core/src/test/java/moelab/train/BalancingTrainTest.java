@@ -18,7 +18,8 @@ class BalancingTrainTest {
     }
 
     static MoeConfig moe(int e, int k, String router, double cf, BalanceConfig b) {
-        return new MoeConfig(e, k, 12, 0, "all", true, cf, "probs", 0.01, 1e-3, router).withBalance(b);
+        return MoeConfig.defaults(e, k, 12).withNormTopK(true).withCapacityFactor(cf).withZLossCoef(1e-3).withRouter(router)
+                .withBalance(b);
     }
 
     @Test
