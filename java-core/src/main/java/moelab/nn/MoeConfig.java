@@ -3,6 +3,7 @@ package moelab.nn;
 import moelab.config.ConfigException;
 import moelab.losses.ExpertLossConfig;
 import moelab.routing.BalanceConfig;
+import moelab.routing.DropPolicy;
 import moelab.routing.mar.MarConfig;
 
 /**
@@ -27,7 +28,7 @@ import moelab.routing.mar.MarConfig;
  * @param expertLosses   orthogonality / variance losses (off by default)
  */
 public record MoeConfig(int experts, int topK, int dFf, int sharedExperts, String layers, boolean normTopK,
-                        double capacityFactor, String dropPolicy, double auxLossCoef, double zLossCoef, String router,
+                        double capacityFactor, DropPolicy dropPolicy, double auxLossCoef, double zLossCoef, RouterKind router,
                         BalanceConfig balance, MarConfig mar, ExpertLossConfig expertLosses) {
 
     public MoeConfig {
@@ -36,10 +37,10 @@ public record MoeConfig(int experts, int topK, int dFf, int sharedExperts, Strin
         ConfigException.require(dFf >= 1, "model.moe.d_ff", "must be >= 1, got " + dFf);
         ConfigException.require(sharedExperts >= 0, "model.moe.shared_experts", "must be >= 0, got " + sharedExperts);
         ConfigException.require(capacityFactor == 0 || capacityFactor > 0, "model.moe.capacity_factor", "must be 0 (dropless) or > 0, got " + capacityFactor);
-        ConfigException.oneOf("model.moe.drop_policy", dropPolicy, "probs", "position");
+        ConfigException.require(dropPolicy != null, "model.moe.drop_policy", "must be probs or position");
         ConfigException.require(auxLossCoef >= 0, "model.moe.aux_loss_coef", "must be >= 0, got " + auxLossCoef);
         ConfigException.require(zLossCoef >= 0, "model.moe.z_loss_coef", "must be >= 0, got " + zLossCoef);
-        ConfigException.require(router != null && !router.isBlank(), "model.moe.router", "must name a router, e.g. topk");
+        ConfigException.require(router != null, "model.moe.router", "must name a router, e.g. topk");
         ConfigException.require(layers != null, "model.moe.layers", "must be all, none, every:N or a list like 0,2");
         ConfigException.require(balance != null, "model.moe.balance", "section is missing");
         ConfigException.require(mar != null, "model.moe.mar", "section is missing");
@@ -48,7 +49,7 @@ public record MoeConfig(int experts, int topK, int dFf, int sharedExperts, Strin
 
     /** E experts, top-k, expert width d_ff; the rest at the defaults: dropless, LBL 0.01, no z-loss, top-k router. */
     public static MoeConfig defaults(int experts, int topK, int dFf) {
-        return new MoeConfig(experts, topK, dFf, 0, "all", false, 0.0, "probs", 0.01, 0.0, "topk",
+        return new MoeConfig(experts, topK, dFf, 0, "all", false, 0.0, DropPolicy.PROBS, 0.01, 0.0, RouterKind.TOPK,
                 BalanceConfig.defaults(), MarConfig.off(), ExpertLossConfig.off());
     }
 
@@ -77,7 +78,7 @@ public record MoeConfig(int experts, int topK, int dFf, int sharedExperts, Strin
     }
 
     /** This config with dropPolicy (probs or position). */
-    public MoeConfig withDropPolicy(String p) {
+    public MoeConfig withDropPolicy(DropPolicy p) {
         return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, p, auxLossCoef,
                 zLossCoef, router, balance, mar, expertLosses);
     }
@@ -95,7 +96,7 @@ public record MoeConfig(int experts, int topK, int dFf, int sharedExperts, Strin
     }
 
     /** This config with router (topk or reference). */
-    public MoeConfig withRouter(String r) {
+    public MoeConfig withRouter(RouterKind r) {
         return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy,
                 auxLossCoef, zLossCoef, r, balance, mar, expertLosses);
     }

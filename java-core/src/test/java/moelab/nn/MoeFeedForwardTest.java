@@ -6,6 +6,7 @@ import moelab.autograd.Parameters;
 import moelab.ops.Elementwise;
 import moelab.ops.Join;
 import moelab.ops.Reduce;
+import moelab.routing.DropPolicy;
 import moelab.routing.TokenInfo;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -76,7 +77,7 @@ class MoeFeedForwardTest {
         MoeConfig cfg = MoeConfig.defaults(4, 2, 3).withSharedExperts(1).withNormTopK(true).withCapacityFactor(0.5)
                 .withZLossCoef(1e-3);
         assertSameLayer("cf 0.5 probs", cfg, 5, 12, true);
-        assertSameLayer("cf 0.5 position", MoeConfig.defaults(4, 2, 3).withCapacityFactor(0.5).withDropPolicy("position"), 5, 12, true);
+        assertSameLayer("cf 0.5 position", MoeConfig.defaults(4, 2, 3).withCapacityFactor(0.5).withDropPolicy(DropPolicy.POSITION), 5, 12, true);
         assertSameLayer("eval", cfg, 5, 12, false);
     }
 
@@ -90,7 +91,7 @@ class MoeFeedForwardTest {
     @Test
     void droppedTokenKeepsOnlyTheResidual() {
         // cf so small that most routes drop: any token with all routes dropped gets exactly 0 from the layer
-        MoeConfig cfg = MoeConfig.defaults(4, 2, 3).withCapacityFactor(0.25).withDropPolicy("position").withAuxLossCoef(0);
+        MoeConfig cfg = MoeConfig.defaults(4, 2, 3).withCapacityFactor(0.25).withDropPolicy(DropPolicy.POSITION).withAuxLossCoef(0);
         Layer l = layer(cfg, 5, 31);
         int t = 16, d = 5;
         Tensor x = Tensor.randn(new Random(32), 1f, t, d);
@@ -116,7 +117,7 @@ class MoeFeedForwardTest {
     void gradCheckWholeLayer() {
         for (boolean normTopK : new boolean[]{false, true}) {
             MoeConfig cfg = MoeConfig.defaults(4, 2, 3).withSharedExperts(1).withNormTopK(normTopK).withCapacityFactor(0.75)
-                    .withDropPolicy("position").withAuxLossCoef(0.1).withZLossCoef(0.05);
+                    .withDropPolicy(DropPolicy.POSITION).withAuxLossCoef(0.1).withZLossCoef(0.05);
             int d = 4, t = 6;
             Layer l = layer(cfg, d, 41);
             Tensor x = tokensWithRoutingMargin(new Random(42), t, d, l.params.get("moe.router"), 2, 0.1f).requiresGrad(true);

@@ -52,8 +52,8 @@ class TransformerTest {
                 () -> MoeConfig.defaults(4, 5, 6));
         assertTrue(e.getMessage().startsWith("model.moe.top_k"), e.getMessage());
         var e2 = assertThrows(moelab.config.ConfigException.class,
-                () -> MoeConfig.defaults(4, 2, 6).withDropPolicy("random"));
-        assertTrue(e2.getMessage().contains("model.moe.drop_policy") && e2.getMessage().contains("probs, position"), e2.getMessage());
+                () -> MoeConfig.defaults(4, 2, 6).withDropPolicy(null));
+        assertTrue(e2.getMessage().contains("model.moe.drop_policy") && e2.getMessage().contains("probs or position"), e2.getMessage());
         var e3 = assertThrows(moelab.config.ConfigException.class,
                 () -> new ModelConfig(17, 9, 2, 1, 4, 8, false, 1e4, 1e-5f, 0.02, null));
         assertTrue(e3.getMessage().startsWith("model.heads"), e3.getMessage());

@@ -1,6 +1,7 @@
 package moelab.routing;
 
 import moelab.autograd.Parameters;
+import moelab.config.ConfigException;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
 import moelab.nn.Routers;
@@ -31,13 +32,13 @@ class CapacityTest {
 
     @Test
     void probsPolicyKeepsTheHighestProbabilityRoutes() {
-        boolean[] kept = Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, "probs");
+        boolean[] kept = Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, DropPolicy.PROBS);
         assertArrayEquals(new boolean[]{false, true, false, true}, kept); // p = 0.9 and 0.8
     }
 
     @Test
     void positionPolicyKeepsTheEarliestRoutes() {
-        assertArrayEquals(new boolean[]{true, true, false, false}, Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, "position"));
+        assertArrayEquals(new boolean[]{true, true, false, false}, Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, DropPolicy.POSITION));
     }
 
     @Test
@@ -45,17 +46,17 @@ class CapacityTest {
         // T = 3, k = 2, E = 3: C = ceil(1 * 2 * 3 / 3) = 2; expert 1 is asked by all three tokens with equal p
         int[] routes = {1, 0, 1, 2, 1, 0};
         float[] probs = {0.3f, 0.5f, 0.2f, 0.1f, 0.5f, 0.4f, 0.4f, 0.5f, 0.1f};
-        assertArrayEquals(new boolean[]{true, true, true, true, false, true}, Capacity.apply(routes, probs, 3, 3, 2, 1.0, "probs"));
+        assertArrayEquals(new boolean[]{true, true, true, true, false, true}, Capacity.apply(routes, probs, 3, 3, 2, 1.0, DropPolicy.PROBS));
     }
 
     @Test
     void droplessKeepsAll() {
-        assertArrayEquals(new boolean[]{true, true, true, true}, Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 0, "probs"));
+        assertArrayEquals(new boolean[]{true, true, true, true}, Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 0, DropPolicy.PROBS));
     }
 
     @Test
-    void unknownPolicyIsAnError() {
-        var e = assertThrows(IllegalArgumentException.class, () -> Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, "random"));
+    void unknownPolicyIsAConfigError() {
+        var e = assertThrows(ConfigException.class, () -> ConfigException.named("model.moe.drop_policy", "random", DropPolicy.class));
         assertTrue(e.getMessage().contains("probs, position"), e.getMessage());
     }
 
