@@ -2,6 +2,7 @@ package moelab.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import moelab.kernels.Parallel;
 
 /**
  * SGEMM with the Vector API, built like the fast BLAS libraries (GotoBLAS / BLIS):

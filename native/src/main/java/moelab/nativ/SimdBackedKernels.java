@@ -1,17 +1,26 @@
 package moelab.nativ;
 
+import moelab.kernels.Backends;
 import moelab.kernels.ExpertLoop;
 import moelab.kernels.ForwardingKernels;
-import moelab.simd.SimdKernels;
+import moelab.kernels.KernelsProvider;
 
 /**
  * What the native back ends share: every kernel the subclass does not override runs on the SIMD
- * back end, with the same thread count. The grouped experts are the per-expert loop on the
- * subclass's own SGEMM, not the SIMD one.
+ * back end ("simd", found by name like any back end, so this module does not compile against it),
+ * with the same thread count. The grouped experts are the per-expert loop on the subclass's own
+ * SGEMM, not the SIMD one.
  */
 abstract class SimdBackedKernels extends ForwardingKernels {
     SimdBackedKernels(int threads) {
-        super(new SimdKernels(threads));
+        super(Backends.create("simd", threads));
+    }
+
+    /** Why the SIMD back end cannot run here (then neither can a native one), or null. */
+    static String simdUnavailableReason() {
+        for (KernelsProvider p : Backends.providers())
+            if (p.name().equals("simd")) return p.isAvailable() ? null : "it runs on the SIMD kernels, and " + p.unavailableReason();
+        return "it runs on the SIMD kernels, and the simd back end (module kernels-simd) is not on the class path";
     }
 
     // x [S,d], w1, w3 [E,d,f], w2 [E,f,d] -> a, b, h [S,f], y [S,d]
