@@ -8,10 +8,10 @@ import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
+import moelab.nn.Routers;
 import moelab.ops.Elementwise;
 import moelab.ops.Reduce;
 import moelab.routing.Router;
-import moelab.routing.Routers;
 import moelab.routing.TokenInfo;
 import moelab.routing.mar.MarConfig;
 import moelab.routing.mar.MarRouter;
@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Memory-aware routing cost (issue 6 target: under 5% of the MoE layer's time).
+ * Memory-aware routing cost (target: under 5% of the MoE layer's time).
  *
  * <ul>
  *   <li>{@code similarity}: the memory-similarity kernel, forward M [T,E] = cos(X [T,d], P [E,d]) and
@@ -87,7 +87,7 @@ public class MemorySimilarityBench {
         active = new boolean[experts];
         java.util.Arrays.fill(active, true);
 
-        MoeConfig cfg = new MoeConfig(experts, 2, 2 * d, 0, "all", false, 0.0, "probs", 0.01, 0.0, "topk");
+        MoeConfig cfg = MoeConfig.defaults(experts, 2, 2 * d);
         plainParams = new Parameters();
         plain = new MoeFeedForward("moe.", 0, d, cfg, 0.02, 0.02, plainParams, new Random(7), Routers.create(cfg, 0));
         marParams = new Parameters();

@@ -6,9 +6,9 @@ import moelab.autograd.Parameters;
 import moelab.kernels.Backends;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
+import moelab.nn.Routers;
 import moelab.ops.Elementwise;
 import moelab.ops.Reduce;
-import moelab.routing.Routers;
 import moelab.routing.TokenInfo;
 import moelab.tensor.Tensor;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -29,12 +29,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * One MoE feed-forward layer, forward + backward, as in training: router x·W_r, softmax, top-k,
  * load-balancing loss, sort-by-expert dispatch, SwiGLU experts (the fused {@code MoeExperts}
  * node), gate-weighted combine; loss = sum(y * g) + LBL with a fixed random g, then backward into
- * x and every parameter. Dropless, no shared expert. The shapes are the issue's targets, as
+ * x and every parameter. Dropless, no shared expert. The shapes are the target shapes, as
  * {@code d:f:E:k:T}; any other can be given with {@code -p shape=...}.
  *
  * <p>The {@code tokens} secondary result is tokens/s (T per layer step); the primary score is
  * layer steps/s. Compare with {@code python3 bench/pytorch/moe_layer_peer.py} (same layer, same
- * shapes) run in the same session; it can read this benchmark's JSON result and print the ratios.
+ * shapes) run right after it on the same machine; it can read this benchmark's JSON result and print the ratios.
  *
  * <p>Run: {@code ./moe bench MoeLayerBench -f 1 -wi 1 -i 3 -w 2 -r 2 -rf json -rff moe_layer.json}
  */
@@ -77,7 +77,7 @@ public class MoeLayerBench {
         int d = Integer.parseInt(p[0]), f = Integer.parseInt(p[1]), e = Integer.parseInt(p[2]), k = Integer.parseInt(p[3]);
         tokens = Integer.parseInt(p[4]);
         Backends.use(BenchKernels.create(impl));
-        MoeConfig cfg = new MoeConfig(e, k, f, 0, "all", false, 0.0, "probs", 0.01, 0.0, "topk");
+        MoeConfig cfg = MoeConfig.defaults(e, k, f);
         params = new Parameters();
         Random rng = new Random(7);
         layer = new MoeFeedForward("moe.", 0, d, cfg, 0.02, 0.02, params, rng, Routers.create(cfg, 0));

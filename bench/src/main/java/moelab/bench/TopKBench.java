@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Router top-k: the k best of E expert logits for each of 65536 tokens (standard normal logits,
  * as torch.randn gives bench/pytorch/topk_peer.py). One JMH operation is one row, so the score
- * is rows/s. Compare with {@code python3 bench/pytorch/topk_peer.py}, run in the same session.
+ * is rows/s. Compare with {@code python3 bench/pytorch/topk_peer.py}, run right after it on the same machine.
  *
  * <p>Run: {@code ./moe bench TopKBench -f 1 -wi 2 -i 3 -w 1 -r 1}
  */

@@ -28,7 +28,8 @@ import java.util.Map;
 import java.util.Locale;
 
 /**
- * Training throughput of the issue's named small config, with a breakdown of the step time:
+ * Training throughput of the named small config (configs/bench-small.yaml), with a breakdown of
+ * the step time:
  * 4 layers, d=256, 4 heads, seq 256, batch 8, all blocks MoE (E=8, k=2, d_ff 512, dropless,
  * load-balancing loss 0.01), vocab 4096, untied head; AdamW (lr 3e-4, wd 0.1, betas 0.9/0.95),
  * clip 1.0. Data: tokens uniform over the vocabulary (seeded). Each optimizer step goes through
@@ -117,7 +118,7 @@ public final class TrainStepBench {
     }
 
     static ModelConfig modelConfig(int seq) {
-        MoeConfig moe = new MoeConfig(EXPERTS, TOP_K, D_FF, 0, "all", false, 0.0, "probs", 0.01, 0.0, "topk");
+        MoeConfig moe = MoeConfig.defaults(EXPERTS, TOP_K, D_FF);
         return new ModelConfig(VOCAB, D_MODEL, HEADS, LAYERS, D_FF, seq, false, 10000, 1e-5f, 0.02, moe);
     }
 
@@ -347,7 +348,7 @@ public final class TrainStepBench {
                                       [--json FILE] [--batch 8] [--seq 256]
                        TrainStepBench --export DIR [--batch B] [--seq S]
                   Training tokens/s (median of the rounds) and the share of the step time in GEMM, attention,
-                  routing/dispatch, MoE experts, optimizer and other ops, for the issue's named small config.
+                  routing/dispatch, MoE experts, optimizer and other ops, for the named small config.
                   --batch/--seq other than 8/256 leave the named config (smoke tests only).
                   --export DIR: no benchmark; writes the initial weights, the first batch, its loss and
                   the weights after one step, for train_step_peer.py --check DIR.""");

@@ -7,9 +7,9 @@ import moelab.config.ConfigException;
  *
  * @param path              corpus folder laid out as {@code <path>/<domain>/**}{@code /*.txt}, see {@link DomainCorpus}
  * @param tokenizer         "byte" (vocabulary 256, the default) or "bpe" (trained on the training split)
- * @param bpeVocab          BPE vocabulary size including the 256 bytes, in [257, 65536]; the issue
- *                          asks for 4096..8192 and the testbed spec recommends 8192. Training stops
- *                          earlier when no pair occurs twice any more.
+ * @param bpeVocab          BPE vocabulary size including the 256 bytes, in [257, 65536]; the testbed
+ *                          spec recommends 8192. Training stops earlier when no pair occurs twice
+ *                          any more.
  * @param bpeSampleBytes    training text for BPE per domain in UTF-8 bytes, equal for every domain
  *                          (capped at the smallest domain's training text); 0 = all of the smallest
  * @param valFraction       share of each domain's bytes held out for validation, in [0, 0.5]; not

@@ -9,20 +9,8 @@ package moelab.kernels;
  * <p>Install with {@code Backends.use(new TimedKernels(Backends.get()))}. Ops capture the kernels
  * when they run, so install it before the forward pass whose backward should be timed too.
  */
-public final class TimedKernels implements Kernels {
-    private final Kernels inner;
-
-    public TimedKernels(Kernels inner) {
-        if (inner == null) throw new IllegalArgumentException("TimedKernels: inner kernels must not be null");
-        this.inner = inner;
-    }
-
-    /** The timed back end. */
-    public Kernels inner() { return inner; }
-
-    /** The inner back end's name, so code that looks at the name sees the real back end. */
-    @Override public String name() { return inner.name(); }
-    @Override public int threads() { return inner.threads(); }
+public final class TimedKernels extends ForwardingKernels {
+    public TimedKernels(Kernels inner) { super(inner); }
 
     // C [m,n] = alpha * op(A) [m,k] * op(B) [k,n] + beta * C
     @Override
@@ -30,12 +18,12 @@ public final class TimedKernels implements Kernels {
                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                       float beta, float[] c, int cOff, int ldc) {
         if (!Profile.isOn()) {
-            inner.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            super.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
         Profile.begin(Profile.GEMM);
         try {
-            inner.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            super.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         } finally {
             Profile.end(Profile.GEMM);
         }
@@ -50,71 +38,71 @@ public final class TimedKernels implements Kernels {
 
     // x, y [rows, cols]
     @Override public void softmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) {
-        long t = start(); inner.softmaxRows(x, xOff, y, yOff, rows, cols); stop(t);
+        long t = start(); super.softmaxRows(x, xOff, y, yOff, rows, cols); stop(t);
     }
     // y, dy, dx [rows, cols]
     @Override public void softmaxBackwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int rows, int cols) {
-        long t = start(); inner.softmaxBackwardRows(y, yOff, dy, dyOff, dx, dxOff, rows, cols); stop(t);
+        long t = start(); super.softmaxBackwardRows(y, yOff, dy, dyOff, dx, dxOff, rows, cols); stop(t);
     }
     // x, y [rows, cols]
     @Override public void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) {
-        long t = start(); inner.logSoftmaxRows(x, xOff, y, yOff, rows, cols); stop(t);
+        long t = start(); super.logSoftmaxRows(x, xOff, y, yOff, rows, cols); stop(t);
     }
     // x, y [rows, cols], w [cols], invRms [rows]
     @Override public void rmsnormForward(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, float[] invRms, int invOff,
                                          int rows, int cols, float eps) {
-        long t = start(); inner.rmsnormForward(x, xOff, w, wOff, y, yOff, invRms, invOff, rows, cols, eps); stop(t);
+        long t = start(); super.rmsnormForward(x, xOff, w, wOff, y, yOff, invRms, invOff, rows, cols, eps); stop(t);
     }
     // x, dy, dx [rows, cols], w, dw [cols], invRms [rows]
     @Override public void rmsnormBackward(float[] x, int xOff, float[] w, int wOff, float[] invRms, int invOff, float[] dy, int dyOff,
                                           float[] dx, int dxOff, float[] dw, int dwOff, int rows, int cols) {
-        long t = start(); inner.rmsnormBackward(x, xOff, w, wOff, invRms, invOff, dy, dyOff, dx, dxOff, dw, dwOff, rows, cols); stop(t);
+        long t = start(); super.rmsnormBackward(x, xOff, w, wOff, invRms, invOff, dy, dyOff, dx, dxOff, dw, dwOff, rows, cols); stop(t);
     }
     // x [rows, cols] -> idx, val [rows, k]
     @Override public void topkRows(float[] x, int xOff, int rows, int cols, int k, int[] idx, int idxOff, float[] val, int valOff) {
-        long t = start(); inner.topkRows(x, xOff, rows, cols, k, idx, idxOff, val, valOff); stop(t);
+        long t = start(); super.topkRows(x, xOff, rows, cols, k, idx, idxOff, val, valOff); stop(t);
     }
     // a, b, h [n]
     @Override public void swigluForward(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int n) {
-        long t = start(); inner.swigluForward(a, aOff, b, bOff, h, hOff, n); stop(t);
+        long t = start(); super.swigluForward(a, aOff, b, bOff, h, hOff, n); stop(t);
     }
     // a, b, dh, da, db [n]
     @Override public void swigluBackward(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff,
                                          float[] da, int daOff, float[] db, int dbOff, int n) {
-        long t = start(); inner.swigluBackward(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, n); stop(t);
+        long t = start(); super.swigluBackward(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, n); stop(t);
     }
     // a, b, out [n]
     @Override public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
-        long t = start(); inner.add(a, aOff, b, bOff, out, outOff, n); stop(t);
+        long t = start(); super.add(a, aOff, b, bOff, out, outOff, n); stop(t);
     }
     // a, b, out [n]
     @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
-        long t = start(); inner.mul(a, aOff, b, bOff, out, outOff, n); stop(t);
+        long t = start(); super.mul(a, aOff, b, bOff, out, outOff, n); stop(t);
     }
     // x, y [n]
     @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        long t = start(); inner.axpy(alpha, x, xOff, y, yOff, n); stop(t);
+        long t = start(); super.axpy(alpha, x, xOff, y, yOff, n); stop(t);
     }
     // x [n]
     @Override public void scale(float alpha, float[] x, int xOff, int n) {
-        long t = start(); inner.scale(alpha, x, xOff, n); stop(t);
+        long t = start(); super.scale(alpha, x, xOff, n); stop(t);
     }
     // x [n] -> scalar
     @Override public float sum(float[] x, int xOff, int n) {
-        long t = start(); float s = inner.sum(x, xOff, n); stop(t); return s;
+        long t = start(); float s = super.sum(x, xOff, n); stop(t); return s;
     }
     // a, b [n] -> scalar
     @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        long t = start(); float s = inner.dot(a, aOff, b, bOff, n); stop(t); return s;
+        long t = start(); float s = super.dot(a, aOff, b, bOff, n); stop(t); return s;
     }
     // x [S,d], w1, w3 [E,d,f], w2 [E,f,d] -> a, b, h [S,f], y [S,d]
     @Override
     public void expertsForward(int experts, int d, int f, int[] offsets, float[] x,
                                float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
                                float[] a, float[] b, float[] h, float[] y) {
-        if (!Profile.isOn()) { inner.expertsForward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, y); return; }
+        if (!Profile.isOn()) { super.expertsForward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, y); return; }
         Profile.begin(Profile.GEMM);
-        try { inner.expertsForward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, y); } finally { Profile.end(Profile.GEMM); }
+        try { super.expertsForward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, y); } finally { Profile.end(Profile.GEMM); }
         Profile.addGemmFlops(3L * 2 * offsets[experts] * d * f); // A, B and Y
     }
     // dy [S,d] -> dx [S,d] (written), dw1, dw3 [E,d,f], dw2 [E,f,d] (accumulated)
@@ -123,26 +111,27 @@ public final class TimedKernels implements Kernels {
                                 float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
                                 float[] a, float[] b, float[] h, float[] dy,
                                 float[] dx, float[] dw1, float[] dw3, float[] dw2) {
-        if (!Profile.isOn()) { inner.expertsBackward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2); return; }
+        if (!Profile.isOn()) { super.expertsBackward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2); return; }
         Profile.begin(Profile.GEMM);
-        try { inner.expertsBackward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2); } finally { Profile.end(Profile.GEMM); }
+        try { super.expertsBackward(experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2); } finally { Profile.end(Profile.GEMM); }
         boolean ab = dx != null || dw1 != null || dw3 != null;
         int products = (dw2 != null ? 1 : 0) + (ab ? 1 : 0) + (dw1 != null ? 1 : 0) + (dw3 != null ? 1 : 0) + (dx != null ? 2 : 0);
         Profile.addGemmFlops((long) products * 2 * offsets[experts] * d * f);
     }
 
-    // x [T, d], p [E, d] -> m [T, E]
+    // w, g, m, v [n]
     @Override public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n,
                                       float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) {
-        long t = start(); inner.adamwUpdate(w, wOff, g, m, v, n, beta1, beta2, eps, stepSize, invSqrtBc2, decay); stop(t);
+        long t = start(); super.adamwUpdate(w, wOff, g, m, v, n, beta1, beta2, eps, stepSize, invSqrtBc2, decay); stop(t);
     }
+    // x [T, d], p [E, d], active [E] -> m [T, E]
     @Override public void memorySimilarity(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
                                            int tokens, int experts, int d) {
-        long t = start(); inner.memorySimilarity(x, xOff, p, active, m, mOff, tokens, experts, d); stop(t);
+        long t = start(); super.memorySimilarity(x, xOff, p, active, m, mOff, tokens, experts, d); stop(t);
     }
     // dm [T, E] -> dx [T, d]
     @Override public void memorySimilarityBackward(float[] x, int xOff, float[] p, boolean[] active, float[] m, int mOff,
                                                    float[] dm, int dmOff, float[] dx, int dxOff, int tokens, int experts, int d) {
-        long t = start(); inner.memorySimilarityBackward(x, xOff, p, active, m, mOff, dm, dmOff, dx, dxOff, tokens, experts, d); stop(t);
+        long t = start(); super.memorySimilarityBackward(x, xOff, p, active, m, mOff, dm, dmOff, dx, dxOff, tokens, experts, d); stop(t);
     }
 }

@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  * checkpoint keeps so a resume uses the same coefficients.
  */
 public final class ExpertLosses {
-    /** State keys; {@code moelab.train.Trainer} stores them beside the first router's state. */
+    /** State keys; the trainer stores them beside the first router's state. */
     public static final String STATE_PREFIX = "expert_losses.";
     static final String KEY_ORTH = STATE_PREFIX + "orth_coef", KEY_VAR = STATE_PREFIX + "var_coef";
 
@@ -29,7 +29,7 @@ public final class ExpertLosses {
     private final Map<Integer, Values> last = new TreeMap<>();
     private Observer observer;
 
-    /** Sees what every MoE layer computed in a forward pass (used by {@link SpecializationProbe}). */
+    /** Sees what every MoE layer computed in a forward pass (the specialization probe reads it). */
     public interface Observer {
         /** x [T, d] the router input; slotOutputs [T*k, d] unweighted expert outputs (null when unavailable). */
         void observe(int layer, Tensor x, Supplier<Tensor> slotOutputs, RoutingRecord routing);

@@ -3,6 +3,7 @@ package moelab.nn;
 import moelab.config.ConfigException;
 import moelab.losses.ExpertLossConfig;
 import moelab.routing.BalanceConfig;
+import moelab.routing.DropPolicy;
 import moelab.routing.mar.MarConfig;
 
 /**
@@ -27,7 +28,7 @@ import moelab.routing.mar.MarConfig;
  * @param expertLosses   orthogonality / variance losses (off by default)
  */
 public record MoeConfig(int experts, int topK, int dFf, int sharedExperts, String layers, boolean normTopK,
-                        double capacityFactor, String dropPolicy, double auxLossCoef, double zLossCoef, String router,
+                        double capacityFactor, DropPolicy dropPolicy, double auxLossCoef, double zLossCoef, RouterKind router,
                         BalanceConfig balance, MarConfig mar, ExpertLossConfig expertLosses) {
 
     public MoeConfig {
@@ -36,38 +37,83 @@ public record MoeConfig(int experts, int topK, int dFf, int sharedExperts, Strin
         ConfigException.require(dFf >= 1, "model.moe.d_ff", "must be >= 1, got " + dFf);
         ConfigException.require(sharedExperts >= 0, "model.moe.shared_experts", "must be >= 0, got " + sharedExperts);
         ConfigException.require(capacityFactor == 0 || capacityFactor > 0, "model.moe.capacity_factor", "must be 0 (dropless) or > 0, got " + capacityFactor);
-        ConfigException.oneOf("model.moe.drop_policy", dropPolicy, "probs", "position");
+        ConfigException.require(dropPolicy != null, "model.moe.drop_policy", "must be probs or position");
         ConfigException.require(auxLossCoef >= 0, "model.moe.aux_loss_coef", "must be >= 0, got " + auxLossCoef);
         ConfigException.require(zLossCoef >= 0, "model.moe.z_loss_coef", "must be >= 0, got " + zLossCoef);
-        ConfigException.require(router != null && !router.isBlank(), "model.moe.router", "must name a router, e.g. topk");
+        ConfigException.require(router != null, "model.moe.router", "must name a router, e.g. topk");
         ConfigException.require(layers != null, "model.moe.layers", "must be all, none, every:N or a list like 0,2");
         ConfigException.require(balance != null, "model.moe.balance", "section is missing");
         ConfigException.require(mar != null, "model.moe.mar", "section is missing");
         ConfigException.require(expertLosses != null, "model.moe.expert_losses", "section is missing");
     }
 
-    /** The settings before balancing methods, MAR and expert losses: those at their defaults. */
-    public MoeConfig(int experts, int topK, int dFf, int sharedExperts, String layers, boolean normTopK,
-                     double capacityFactor, String dropPolicy, double auxLossCoef, double zLossCoef, String router) {
-        this(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy, auxLossCoef, zLossCoef, router,
+    /** E experts, top-k, expert width d_ff; the rest at the defaults: dropless, LBL 0.01, no z-loss, top-k router. */
+    public static MoeConfig defaults(int experts, int topK, int dFf) {
+        return new MoeConfig(experts, topK, dFf, 0, "all", false, 0.0, DropPolicy.PROBS, 0.01, 0.0, RouterKind.TOPK,
                 BalanceConfig.defaults(), MarConfig.off(), ExpertLossConfig.off());
     }
 
+    /** This config with sharedExperts (always-on experts of width d_ff added to every token). */
+    public MoeConfig withSharedExperts(int n) {
+        return new MoeConfig(experts, topK, dFf, n, layers, normTopK, capacityFactor, dropPolicy, auxLossCoef,
+                zLossCoef, router, balance, mar, expertLosses);
+    }
+
+    /** This config with layers (which blocks are MoE: all, none, every:N or a list like 0,2). */
+    public MoeConfig withLayers(String l) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, l, normTopK, capacityFactor, dropPolicy, auxLossCoef,
+                zLossCoef, router, balance, mar, expertLosses);
+    }
+
+    /** This config with normTopK (gates renormalised over the selected k). */
+    public MoeConfig withNormTopK(boolean on) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, on, capacityFactor, dropPolicy, auxLossCoef,
+                zLossCoef, router, balance, mar, expertLosses);
+    }
+
+    /** This config with capacityFactor (0 = dropless). */
+    public MoeConfig withCapacityFactor(double cf) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, cf, dropPolicy, auxLossCoef,
+                zLossCoef, router, balance, mar, expertLosses);
+    }
+
+    /** This config with dropPolicy (probs or position). */
+    public MoeConfig withDropPolicy(DropPolicy p) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, p, auxLossCoef,
+                zLossCoef, router, balance, mar, expertLosses);
+    }
+
+    /** This config with auxLossCoef (the load-balancing loss coefficient). */
+    public MoeConfig withAuxLossCoef(double c) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy, c,
+                zLossCoef, router, balance, mar, expertLosses);
+    }
+
+    /** This config with zLossCoef (the router z-loss coefficient). */
+    public MoeConfig withZLossCoef(double c) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy,
+                auxLossCoef, c, router, balance, mar, expertLosses);
+    }
+
+    /** This config with router (topk or reference). */
+    public MoeConfig withRouter(RouterKind r) {
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy,
+                auxLossCoef, zLossCoef, r, balance, mar, expertLosses);
+    }
+
     public MoeConfig withBalance(BalanceConfig b) {
-        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy, auxLossCoef, zLossCoef, router, b, mar, expertLosses);
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy,
+                auxLossCoef, zLossCoef, router, b, mar, expertLosses);
     }
 
     public MoeConfig withMar(MarConfig m) {
-        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy, auxLossCoef, zLossCoef, router, balance, m, expertLosses);
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy,
+                auxLossCoef, zLossCoef, router, balance, m, expertLosses);
     }
 
     public MoeConfig withExpertLosses(ExpertLossConfig l) {
-        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy, auxLossCoef, zLossCoef, router, balance, mar, l);
-    }
-
-    /** E=8, k=2, the usual defaults: dropless, LBL 0.01, no z-loss, plain top-k router. */
-    public static MoeConfig defaults(int experts, int topK, int dFf) {
-        return new MoeConfig(experts, topK, dFf, 0, "all", false, 0.0, "probs", 0.01, 0.0, "topk");
+        return new MoeConfig(experts, topK, dFf, sharedExperts, layers, normTopK, capacityFactor, dropPolicy,
+                auxLossCoef, zLossCoef, router, balance, mar, l);
     }
 
     /** Whether block {@code layer} (0-based) of {@code numLayers} is an MoE block. */

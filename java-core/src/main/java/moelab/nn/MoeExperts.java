@@ -71,6 +71,7 @@ public final class MoeExperts {
         private final int t, d, f, e, k;
         private final ExpertBuffers.Lease lease;
         private final float[] xp, a, b, h, y; // packed X [S,d], A, B, H [S,f], Y [S,d] (the lease's, used up to S rows)
+        private final Kernels kr;             // the forward's kernels: every backward runs on them too
         private Tensor slotOutputs, slotOutputsDetached;
 
         private Result(Tensor x, Tensor gates, Tensor w1, Tensor w3, Tensor w2, ExpertDispatch plan, int t, int d, int f, int e, int k,
@@ -80,7 +81,7 @@ public final class MoeExperts {
             this.lease = lease;
             xp = lease.xp; a = lease.a; b = lease.b; h = lease.h; y = lease.y;
             int s = plan.rows();
-            Kernels kr = Backends.get();
+            kr = Backends.get();
             float[] xd = x.data();
             int xo = x.offset();
             Profile.begin(Profile.EXPERTS);
@@ -161,7 +162,6 @@ public final class MoeExperts {
 
         private void backwardFromOutput(float[] dout) {
             checkLease();
-            Kernels kr = Backends.get();
             Profile.begin(Profile.ROUTING); // gate gradients and the dispatch of dout to packed rows
             int s = plan.rows();
             int[] tokenOf = plan.tokenOf(), slotOf = plan.slotOf();
@@ -182,7 +182,6 @@ public final class MoeExperts {
         /** Backward through the experts from dY [S, d] (packed, consumed: reused for dX); toX = false skips dX. */
         private void expertBackward(float[] dy, boolean toX) {
             checkLease();
-            Kernels kr = Backends.get();
             Profile.begin(Profile.EXPERTS);
             boolean needX = toX && x.requiresGrad();
             float[] dw1 = w1.requiresGrad() ? w1.gradBuffer() : null, dw3 = w3.requiresGrad() ? w3.gradBuffer() : null,

@@ -9,8 +9,6 @@ import moelab.ops.Embedding;
 import moelab.ops.MatMul;
 import moelab.ops.RmsNorm;
 import moelab.routing.Router;
-import moelab.routing.mar.MarRouter;
-import moelab.routing.Routers;
 import moelab.routing.RoutingRecord;
 import moelab.routing.TokenInfo;
 import moelab.tensor.Tensor;
@@ -43,7 +41,7 @@ public final class Transformer {
                          DenseFeedForward dense, MoeFeedForward moe) {}
 
     /** Model with the routers named by the config. */
-    public Transformer(ModelConfig cfg, long seed) { this(cfg, seed, (moe, layer) -> MarRouter.wrapIfEnabled(moe, layer, Routers.create(moe, layer))); }
+    public Transformer(ModelConfig cfg, long seed) { this(cfg, seed, Routers::forLayer); }
 
     /** Model with custom routers: routerFactory(moeConfig, layerIndex). */
     public Transformer(ModelConfig cfg, long seed, BiFunction<MoeConfig, Integer, Router> routerFactory) {

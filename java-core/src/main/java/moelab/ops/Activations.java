@@ -2,6 +2,7 @@ package moelab.ops;
 
 import moelab.autograd.Autograd;
 import moelab.kernels.Backends;
+import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
 import moelab.tensor.Tensor;
 
@@ -36,9 +37,10 @@ public final class Activations {
         Tensor ac = a.contiguous(), bc = b.contiguous();
         int n = ac.numel();
         float[] h = new float[n];
-        Backends.get().swigluForward(ac.data(), ac.offset(), bc.data(), bc.offset(), h, 0, n);
+        Kernels k = Backends.get();
+        k.swigluForward(ac.data(), ac.offset(), bc.data(), bc.offset(), h, 0, n);
         Tensor out = Tensor.of(h, ac.shape());
-        return Autograd.record("swiglu", out, g -> Backends.get().swigluBackward(
+        return Autograd.record("swiglu", out, g -> k.swigluBackward(
                 ac.data(), ac.offset(), bc.data(), bc.offset(), g, 0,
                 ac.requiresGrad() ? ac.gradBuffer() : null, 0,
                 bc.requiresGrad() ? bc.gradBuffer() : null, 0, n), ac, bc);

@@ -62,14 +62,13 @@ public final class CrossEntropy {
             if (counted == 0) return;
             // dlogits[r] += g/count * (softmax(logits[r]) - onehot(target[r])) for counted rows.
             float scale = g[0] / counted;
-            Kernels kb = Backends.get();
             float[] p = new float[chunk * v];
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int n = Math.min(chunk, rows - r0);
-                kb.softmaxRows(x, xo + r0 * v, p, 0, n, v);
+                k.softmaxRows(x, xo + r0 * v, p, 0, n, v);
                 // one axpy over the whole chunk (the kernels split it over their threads); ignored rows add 0
                 for (int r = r0; r < r0 + n; r++) if (t[r] == IGNORE) Arrays.fill(p, (r - r0) * v, (r - r0 + 1) * v, 0f);
-                kb.axpy(scale, p, 0, dx, r0 * v, n * v);
+                k.axpy(scale, p, 0, dx, r0 * v, n * v);
                 for (int r = r0; r < r0 + n; r++) if (t[r] != IGNORE) dx[r * v + t[r]] -= scale;
             }
         }, xc);

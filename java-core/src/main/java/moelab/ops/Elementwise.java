@@ -28,11 +28,12 @@ public final class Elementwise {
 
     // a [...], b [...] -> out [broadcast(a, b)]: a + b
     public static Tensor add(Tensor a, Tensor b) {
+        Kernels k = Backends.get();
         int[] os = Shape.broadcast("add", a.shape(), b.shape());
         Tensor ad = dense(a), bd = dense(b);
         float[] out = new float[Shape.numel(os)];
         if (sameShape(a, os) && sameShape(b, os)) {
-            kernels().add(ad.data(), ad.offset(), bd.data(), bd.offset(), out, 0, out.length);
+            k.add(ad.data(), ad.offset(), bd.data(), bd.offset(), out, 0, out.length);
         } else {
             int[] ia = Broadcast.indexMap(os, a.shape()), ib = Broadcast.indexMap(os, b.shape());
             float[] x = ad.data(), y = bd.data();
@@ -40,19 +41,20 @@ public final class Elementwise {
             for (int i = 0; i < out.length; i++) out[i] = x[xo + ia[i]] + y[yo + ib[i]];
         }
         return Autograd.record("add", Tensor.of(out, os), g -> {
-            accumulate(a, 1f, g, os);
-            accumulate(b, 1f, g, os);
+            accumulate(k, a, 1f, g, os);
+            accumulate(k, b, 1f, g, os);
         }, a, b);
     }
 
     // a [...], b [...] -> out [broadcast(a, b)]: a - b
     public static Tensor sub(Tensor a, Tensor b) {
+        Kernels k = Backends.get();
         int[] os = Shape.broadcast("sub", a.shape(), b.shape());
         Tensor ad = dense(a), bd = dense(b);
         float[] out = new float[Shape.numel(os)];
         if (sameShape(a, os) && sameShape(b, os)) {
             System.arraycopy(ad.data(), ad.offset(), out, 0, out.length);
-            kernels().axpy(-1f, bd.data(), bd.offset(), out, 0, out.length);
+            k.axpy(-1f, bd.data(), bd.offset(), out, 0, out.length);
         } else {
             int[] ia = Broadcast.indexMap(os, a.shape()), ib = Broadcast.indexMap(os, b.shape());
             float[] x = ad.data(), y = bd.data();
@@ -60,18 +62,19 @@ public final class Elementwise {
             for (int i = 0; i < out.length; i++) out[i] = x[xo + ia[i]] - y[yo + ib[i]];
         }
         return Autograd.record("sub", Tensor.of(out, os), g -> {
-            accumulate(a, 1f, g, os);
-            accumulate(b, -1f, g, os);
+            accumulate(k, a, 1f, g, os);
+            accumulate(k, b, -1f, g, os);
         }, a, b);
     }
 
     // a [...], b [...] -> out [broadcast(a, b)]: a * b
     public static Tensor mul(Tensor a, Tensor b) {
+        Kernels k = Backends.get();
         int[] os = Shape.broadcast("mul", a.shape(), b.shape());
         Tensor ad = dense(a), bd = dense(b);
         float[] out = new float[Shape.numel(os)];
         if (sameShape(a, os) && sameShape(b, os)) {
-            kernels().mul(ad.data(), ad.offset(), bd.data(), bd.offset(), out, 0, out.length);
+            k.mul(ad.data(), ad.offset(), bd.data(), bd.offset(), out, 0, out.length);
         } else {
             int[] ia = Broadcast.indexMap(os, a.shape()), ib = Broadcast.indexMap(os, b.shape());
             float[] x = ad.data(), y = bd.data();
@@ -80,13 +83,14 @@ public final class Elementwise {
         }
         return Autograd.record("mul", Tensor.of(out, os), g -> {
             // da = g * b, db = g * a, each summed over the axes it was broadcast along
-            if (a.requiresGrad()) accumulate(a, 1f, times(g, bd, os), os);
-            if (b.requiresGrad()) accumulate(b, 1f, times(g, ad, os), os);
+            if (a.requiresGrad()) accumulate(k, a, 1f, times(k, g, bd, os), os);
+            if (b.requiresGrad()) accumulate(k, b, 1f, times(k, g, ad, os), os);
         }, a, b);
     }
 
     // a [...], b [...] -> out [broadcast(a, b)]: a / b (IEEE for b == 0, see the class comment)
     public static Tensor div(Tensor a, Tensor b) {
+        Kernels k = Backends.get();
         int[] os = Shape.broadcast("div", a.shape(), b.shape());
         Tensor ad = dense(a), bd = dense(b);
         float[] out = new float[Shape.numel(os)];
@@ -100,12 +104,12 @@ public final class Elementwise {
             if (a.requiresGrad()) {
                 float[] c = new float[g.length];
                 for (int i = 0; i < c.length; i++) c[i] = g[i] / y[yo + jb[i]];
-                accumulate(a, 1f, c, os);
+                accumulate(k, a, 1f, c, os);
             }
             if (b.requiresGrad()) {
                 float[] c = new float[g.length];
                 for (int i = 0; i < c.length; i++) c[i] = -g[i] * out[i] / y[yo + jb[i]];
-                accumulate(b, 1f, c, os);
+                accumulate(k, b, 1f, c, os);
             }
         }, a, b);
     }
@@ -114,23 +118,25 @@ public final class Elementwise {
 
     // x [...] -> [...]: x + s
     public static Tensor addScalar(Tensor x, float s) {
+        Kernels k = Backends.get();
         Tensor xd = dense(x);
         float[] v = xd.data(), out = new float[x.numel()];
         int o = xd.offset();
         for (int i = 0; i < out.length; i++) out[i] = v[o + i] + s;
         return Autograd.record("addScalar", Tensor.of(out, x.shape()), g -> {
-            if (x.requiresGrad()) kernels().axpy(1f, g, 0, x.gradBuffer(), 0, g.length);
+            if (x.requiresGrad()) k.axpy(1f, g, 0, x.gradBuffer(), 0, g.length);
         }, x);
     }
 
     // x [...] -> [...]: x * s
     public static Tensor mulScalar(Tensor x, float s) {
+        Kernels k = Backends.get();
         Tensor xd = dense(x);
         float[] out = new float[x.numel()];
         System.arraycopy(xd.data(), xd.offset(), out, 0, out.length);
-        kernels().scale(s, out, 0, out.length);
+        k.scale(s, out, 0, out.length);
         return Autograd.record("mulScalar", Tensor.of(out, x.shape()), g -> {
-            if (x.requiresGrad()) kernels().axpy(s, g, 0, x.gradBuffer(), 0, g.length);
+            if (x.requiresGrad()) k.axpy(s, g, 0, x.gradBuffer(), 0, g.length);
         }, x);
     }
 
@@ -138,12 +144,13 @@ public final class Elementwise {
 
     // x [...] -> [...]: -x
     public static Tensor neg(Tensor x) {
+        Kernels k = Backends.get();
         Tensor xd = dense(x);
         float[] v = xd.data(), out = new float[x.numel()];
         int o = xd.offset();
         for (int i = 0; i < out.length; i++) out[i] = -v[o + i];
         return Autograd.record("neg", Tensor.of(out, x.shape()), g -> {
-            if (x.requiresGrad()) kernels().axpy(-1f, g, 0, x.gradBuffer(), 0, g.length);
+            if (x.requiresGrad()) k.axpy(-1f, g, 0, x.gradBuffer(), 0, g.length);
         }, x);
     }
 
@@ -181,10 +188,11 @@ public final class Elementwise {
 
     // x [...] -> [...]: x^2
     public static Tensor square(Tensor x) {
+        Kernels k = Backends.get();
         Tensor xd = dense(x);
         float[] v = xd.data(), out = new float[x.numel()];
         int o = xd.offset();
-        kernels().mul(v, o, v, o, out, 0, out.length);
+        k.mul(v, o, v, o, out, 0, out.length);
         return Autograd.record("square", Tensor.of(out, x.shape()), g -> {
             if (!x.requiresGrad()) return;
             float[] dx = x.gradBuffer();
@@ -213,18 +221,16 @@ public final class Elementwise {
 
     // ------------------------------------------------------------------ helpers
 
-    private static Kernels kernels() { return Backends.get(); }
-
     /** x itself when contiguous, else a contiguous copy of its values (no history: gradients go to x). */
     private static Tensor dense(Tensor x) { return x.isContiguous() ? x : x.detach(); }
 
     private static boolean sameShape(Tensor t, int[] shape) { return Arrays.equals(t.shape(), shape); }
 
     // g [out] * v broadcast to out -> [out]
-    private static float[] times(float[] g, Tensor v, int[] os) {
+    private static float[] times(Kernels k, float[] g, Tensor v, int[] os) {
         float[] c = new float[g.length];
         if (sameShape(v, os)) {
-            kernels().mul(g, 0, v.data(), v.offset(), c, 0, c.length);
+            k.mul(g, 0, v.data(), v.offset(), c, 0, c.length);
         } else {
             int[] iv = Broadcast.indexMap(os, v.shape());
             float[] d = v.data();
@@ -235,11 +241,11 @@ public final class Elementwise {
     }
 
     /** t.grad += alpha * c, c [out], summed over the axes along which t was broadcast to out. */
-    private static void accumulate(Tensor t, float alpha, float[] c, int[] os) {
+    private static void accumulate(Kernels k, Tensor t, float alpha, float[] c, int[] os) {
         if (!t.requiresGrad()) return;
         float[] dt = t.gradBuffer();
         if (sameShape(t, os)) {
-            kernels().axpy(alpha, c, 0, dt, 0, c.length);
+            k.axpy(alpha, c, 0, dt, 0, c.length);
         } else {
             int[] it = Broadcast.indexMap(os, t.shape());
             for (int i = 0; i < c.length; i++) dt[it[i]] += alpha * c[i];

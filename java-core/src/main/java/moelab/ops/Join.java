@@ -2,6 +2,7 @@ package moelab.ops;
 
 import moelab.autograd.Autograd;
 import moelab.kernels.Backends;
+import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
@@ -45,13 +46,14 @@ public final class Join {
         }
         Tensor[] ins = ts.clone();
         int rowLen = total * inner;
+        Kernels k = Backends.get();
         return Autograd.record("concat", Tensor.of(out, outShape), g -> {
             for (int t = 0; t < ins.length; t++) {
                 if (!ins[t].requiresGrad()) continue;
                 float[] dt = ins[t].gradBuffer();
                 int len = ins[t].dim(ax) * inner;
                 for (int o = 0; o < outer; o++)
-                    Backends.get().axpy(1f, g, o * rowLen + start[t] * inner, dt, o * len, len);
+                    k.axpy(1f, g, o * rowLen + start[t] * inner, dt, o * len, len);
             }
         }, ins);
     }
@@ -67,13 +69,14 @@ public final class Join {
         int[] outShape = shape.clone();
         outShape[ax] = length;
         Tensor out = new Tensor(x.data(), x.offset() + start * x.stride(ax), outShape, x.strides());
+        Kernels k = Backends.get();
         return Autograd.record("narrow", out, g -> {
             if (!x.requiresGrad()) return;
             // g [outer, length, inner] goes to rows start.. of dx [outer, n, inner]
             float[] dx = x.gradBuffer();
             int len = length * inner;
             for (int o = 0; o < outer; o++)
-                Backends.get().axpy(1f, g, o * len, dx, (o * n + start) * inner, len);
+                k.axpy(1f, g, o * len, dx, (o * n + start) * inner, len);
         }, x);
     }
 

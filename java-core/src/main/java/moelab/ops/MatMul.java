@@ -2,6 +2,7 @@ package moelab.ops;
 
 import moelab.autograd.Autograd;
 import moelab.kernels.Backends;
+import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
@@ -50,6 +51,7 @@ public final class MatMul {
     private static Tensor flat(String op, Tensor a, Tensor b) {
         int k = a.dim(-1), n = b.dim(1);
         if (b.dim(0) != k) throw innerMismatch(op, a, b, k, b.dim(0));
+        Kernels kern = Backends.get();   // backward runs on the kernels the forward ran on
         int m = 1; // rows: product of a's leading dims (not numel/k, which fails for k == 0)
         for (int i = 0; i < a.rank() - 1; i++) m *= a.dim(i);
         Operand oa = rowsView(a);
@@ -60,15 +62,15 @@ public final class MatMul {
         int[] outShape = a.shape();
         outShape[outShape.length - 1] = n;
         float[] c = new float[m * n];
-        gemm(m, n, k, oa, ob, c, 0);
+        gemm(kern, m, n, k, oa, ob, c, 0);
         Tensor out = Tensor.of(c, outShape);
 
         Tensor aa = a, bb = b;
         Operand fa = oa, fb = ob;
         int rows = m;
         return Autograd.record(op, out, g -> {
-            if (aa.requiresGrad()) gradA(rows, n, k, g, 0, fb, aa.gradBuffer(), 0);
-            if (bb.requiresGrad()) gradB(rows, n, k, fa, g, 0, bb.gradBuffer(), 0);
+            if (aa.requiresGrad()) gradA(kern, rows, n, k, g, 0, fb, aa.gradBuffer(), 0);
+            if (bb.requiresGrad()) gradB(kern, rows, n, k, fa, g, 0, bb.gradBuffer(), 0);
         }, aa, bb);
     }
 
@@ -78,6 +80,7 @@ public final class MatMul {
         if (b.dim(0) != batch)
             throw new ShapeException(op + ": batch sizes differ: shapes " + Shape.str(a.shape()) + " and " + Shape.str(b.shape()));
         if (b.dim(1) != k) throw innerMismatch(op, a, b, k, b.dim(1));
+        Kernels kern = Backends.get();
         if (matrixView(a, 1, 2, a.offset()) == null) a = a.contiguous();
         if (matrixView(b, 1, 2, b.offset()) == null) b = b.contiguous();
         Operand[] oa = new Operand[batch], ob = new Operand[batch];
@@ -85,34 +88,34 @@ public final class MatMul {
         for (int i = 0; i < batch; i++) {
             oa[i] = matrixView(a, 1, 2, a.offset() + i * a.stride(0));
             ob[i] = matrixView(b, 1, 2, b.offset() + i * b.stride(0));
-            gemm(m, n, k, oa[i], ob[i], c, i * m * n);
+            gemm(kern, m, n, k, oa[i], ob[i], c, i * m * n);
         }
         Tensor out = Tensor.of(c, batch, m, n);
 
         Tensor aa = a, bb = b;
         return Autograd.record(op, out, g -> {
             for (int i = 0; i < batch; i++) {
-                if (aa.requiresGrad()) gradA(m, n, k, g, i * m * n, ob[i], aa.gradBuffer(), i * m * k);
-                if (bb.requiresGrad()) gradB(m, n, k, oa[i], g, i * m * n, bb.gradBuffer(), i * k * n);
+                if (aa.requiresGrad()) gradA(kern, m, n, k, g, i * m * n, ob[i], aa.gradBuffer(), i * m * k);
+                if (bb.requiresGrad()) gradB(kern, m, n, k, oa[i], g, i * m * n, bb.gradBuffer(), i * k * n);
             }
         }, aa, bb);
     }
 
     // c [m,n] (at cOff, row-major) = A [m,k] · B [k,n]
-    private static void gemm(int m, int n, int k, Operand a, Operand b, float[] c, int cOff) {
-        Backends.get().sgemm(a.trans, b.trans, m, n, k, 1f, a.data, a.off, a.ld, b.data, b.off, b.ld,
+    private static void gemm(Kernels kern, int m, int n, int k, Operand a, Operand b, float[] c, int cOff) {
+        kern.sgemm(a.trans, b.trans, m, n, k, 1f, a.data, a.off, a.ld, b.data, b.off, b.ld,
                 0f, c, cOff, Math.max(n, 1));
     }
 
     // dA [m,k] += dC [m,n] · Bᵀ: B's storage read with the opposite transpose flag.
-    private static void gradA(int m, int n, int k, float[] dc, int dcOff, Operand b, float[] da, int daOff) {
-        Backends.get().sgemm(false, !b.trans, m, k, n, 1f, dc, dcOff, Math.max(n, 1), b.data, b.off, b.ld,
+    private static void gradA(Kernels kern, int m, int n, int k, float[] dc, int dcOff, Operand b, float[] da, int daOff) {
+        kern.sgemm(false, !b.trans, m, k, n, 1f, dc, dcOff, Math.max(n, 1), b.data, b.off, b.ld,
                 1f, da, daOff, Math.max(k, 1));
     }
 
     // dB [k,n] += Aᵀ · dC [m,n]: A's storage read with the opposite transpose flag.
-    private static void gradB(int m, int n, int k, Operand a, float[] dc, int dcOff, float[] db, int dbOff) {
-        Backends.get().sgemm(!a.trans, false, k, n, m, 1f, a.data, a.off, a.ld, dc, dcOff, Math.max(n, 1),
+    private static void gradB(Kernels kern, int m, int n, int k, Operand a, float[] dc, int dcOff, float[] db, int dbOff) {
+        kern.sgemm(!a.trans, false, k, n, m, 1f, a.data, a.off, a.ld, dc, dcOff, Math.max(n, 1),
                 1f, db, dbOff, Math.max(n, 1));
     }
 

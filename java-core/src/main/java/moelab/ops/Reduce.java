@@ -32,7 +32,7 @@ public final class Reduce {
 
     private static Tensor all(String op, Tensor x, float scale) {
         Tensor xd = dense(x);
-        float s = scale * kernels().sum(xd.data(), xd.offset(), x.numel());
+        float s = scale * Backends.get().sum(xd.data(), xd.offset(), x.numel());
         return Autograd.record(op, Tensor.scalar(s), g -> {
             if (!x.requiresGrad()) return;
             float[] dx = x.gradBuffer();
@@ -53,7 +53,7 @@ public final class Reduce {
         Tensor xd = dense(x);
         float[] v = xd.data(), out = new float[outer * inner];
         int off = xd.offset();
-        Kernels k = kernels();
+        Kernels k = Backends.get();
         for (int o = 0; o < outer; o++) {
             if (inner == 1) { // reducing the last (or only non-trivial) axis: one contiguous row each
                 out[o] = k.sum(v, off + o * n, n);
@@ -72,7 +72,7 @@ public final class Reduce {
                     float gv = scale * g[o];
                     for (int j = 0; j < n; j++) dx[o * n + j] += gv;
                 } else {
-                    for (int j = 0; j < n; j++) kernels().axpy(scale, g, o * inner, dx, (o * n + j) * inner, inner);
+                    for (int j = 0; j < n; j++) k.axpy(scale, g, o * inner, dx, (o * n + j) * inner, inner);
                 }
             }
         }, x);
@@ -96,7 +96,6 @@ public final class Reduce {
         return p;
     }
 
-    private static Kernels kernels() { return Backends.get(); }
 
     /** x itself when contiguous, else a contiguous copy of its values (no history: gradients go to x). */
     private static Tensor dense(Tensor x) { return x.isContiguous() ? x : x.detach(); }

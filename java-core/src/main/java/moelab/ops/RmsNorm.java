@@ -2,6 +2,7 @@ package moelab.ops;
 
 import moelab.autograd.Autograd;
 import moelab.kernels.Backends;
+import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
@@ -24,9 +25,10 @@ public final class RmsNorm {
         int rows = d == 0 ? 0 : xc.numel() / d;
         float[] y = new float[xc.numel()];
         float[] invRms = new float[rows];
-        Backends.get().rmsnormForward(xc.data(), xc.offset(), wc.data(), wc.offset(), y, 0, invRms, 0, rows, d, eps);
+        Kernels k = Backends.get();
+        k.rmsnormForward(xc.data(), xc.offset(), wc.data(), wc.offset(), y, 0, invRms, 0, rows, d, eps);
         Tensor out = Tensor.of(y, xc.shape());
-        return Autograd.record("rmsnorm", out, g -> Backends.get().rmsnormBackward(
+        return Autograd.record("rmsnorm", out, g -> k.rmsnormBackward(
                 xc.data(), xc.offset(), wc.data(), wc.offset(), invRms, 0, g, 0,
                 xc.requiresGrad() ? xc.gradBuffer() : null, 0,
                 wc.requiresGrad() ? wc.gradBuffer() : null, 0, rows, d), xc, wc);

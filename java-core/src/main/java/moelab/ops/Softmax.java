@@ -29,12 +29,11 @@ public final class Softmax {
         Tensor out = Tensor.of(y, l.xc.shape());
         return Autograd.record("softmax", out, g -> {
             float[] dx = l.xc.gradBuffer();
-            Kernels kb = Backends.get();
             if (l.inner == 1) {
-                kb.softmaxBackwardRows(y, 0, g, 0, dx, 0, l.rows(), l.n); // accumulates into dx
+                k.softmaxBackwardRows(y, 0, g, 0, dx, 0, l.rows(), l.n); // accumulates into dx
             } else {
                 float[] yr = l.toRows(y, 0), gr = l.toRows(g, 0), dr = new float[l.numel()];
-                kb.softmaxBackwardRows(yr, 0, gr, 0, dr, 0, l.rows(), l.n);
+                k.softmaxBackwardRows(yr, 0, gr, 0, dr, 0, l.rows(), l.n);
                 l.fromRows(dr, dx, true);
             }
         }, l.xc);

@@ -21,7 +21,7 @@ public final class Capacity {
      * micro-batch, emulated or real). experts [T*k], probs [T*E] or null -> kept [T*k].
      */
     public static boolean[] applyGroups(int[] experts, float[] probs, int[] groups, int numExperts, int topK,
-                                        double capacityFactor, String policy) {
+                                        double capacityFactor, DropPolicy policy) {
         if (groups.length == 2) return apply(experts, probs, groups[1] - groups[0], numExperts, topK, capacityFactor, policy);
         boolean[] kept = new boolean[experts.length];
         for (int g = 0; g + 1 < groups.length; g++) {
@@ -39,7 +39,7 @@ public final class Capacity {
      * capacityFactor 0 = dropless (all kept).
      */
     public static boolean[] apply(int[] experts, float[] probs, int tokens, int numExperts, int topK,
-                                  double capacityFactor, String policy) {
+                                  double capacityFactor, DropPolicy policy) {
         boolean[] kept = new boolean[experts.length];
         if (capacityFactor == 0) { Arrays.fill(kept, true); return kept; }
         int cap = perExpert(capacityFactor, topK, tokens, numExperts);
@@ -52,14 +52,12 @@ public final class Capacity {
         for (int s = 0; s < experts.length; s++) byExpert[experts[s]][fill[experts[s]]++] = s;
         for (int e = 0; e < numExperts; e++) {
             Integer[] slots = byExpert[e];
-            if (policy.equals("probs")) {
+            if (policy == DropPolicy.PROBS) {
                 final int ex = e;
                 Arrays.sort(slots, (a, b) -> {
                     int c = Float.compare(probs[(b / topK) * numExperts + ex], probs[(a / topK) * numExperts + ex]);
                     return c != 0 ? c : Integer.compare(a, b);
                 });
-            } else if (!policy.equals("position")) {
-                throw new IllegalArgumentException("capacity: drop policy '" + policy + "' is not allowed; allowed values: probs, position");
             }
             for (int i = 0; i < Math.min(cap, slots.length); i++) kept[slots[i]] = true;
         }

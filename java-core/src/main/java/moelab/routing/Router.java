@@ -3,8 +3,9 @@ package moelab.routing;
 import java.util.Map;
 
 /**
- * Chooses k experts per token from the router logits. Balancing methods, memory-aware routing
- * and the reference router implement this; the MoE layer applies capacity and dispatches.
+ * Chooses k experts per token from the router logits. {@link TopKRouter} (the learned router,
+ * balanced by a {@link BalancingMethod}), {@link ReferenceRouter} and the memory-aware decorator
+ * implement this; the MoE layer applies capacity and dispatches.
  */
 public interface Router {
     String name();

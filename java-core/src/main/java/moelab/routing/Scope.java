@@ -1,5 +1,7 @@
 package moelab.routing;
 
+import moelab.config.ConfigException;
+
 /**
  * Which tokens a balancing method balances over. The tokens of a forward pass are row-major
  * (sequence, position), so every group is a contiguous token range; {@link #groups} returns the
@@ -13,17 +15,16 @@ package moelab.routing;
  * </ul>
  */
 public enum Scope {
-    SEQUENCE, MICRO_BATCH, GLOBAL;
+    SEQUENCE("sequence"), MICRO_BATCH("micro_batch"), GLOBAL("global");
 
-    public static Scope parse(String s) {
-        return switch (s) {
-            case "sequence" -> SEQUENCE;
-            case "micro_batch" -> MICRO_BATCH;
-            case "global" -> GLOBAL;
-            default -> throw new moelab.config.ConfigException("model.moe.balance.scope",
-                    "'" + s + "' is not allowed; allowed values: sequence, micro_batch, global");
-        };
-    }
+    private final String configName;
+
+    Scope(String configName) { this.configName = configName; }
+
+    /** The YAML spelling (model.moe.balance.scope). */
+    @Override public String toString() { return configName; }
+
+    public static Scope parse(String s) { return ConfigException.named("model.moe.balance.scope", s, Scope.class); }
 
     /** Group boundaries for T tokens laid out as in {@code info} (null info = one sequence of T tokens). */
     public int[] groups(TokenInfo info, int tokens, int groupSequences) {

@@ -75,7 +75,7 @@ public final class Trainer {
         this.schedule = new LrSchedule(cfg.lr(), cfg.minLr(), cfg.warmupSteps(), cfg.steps());
         this.params = List.copyOf(model.parameters().asMap().values());
         this.configText = "model: " + model.config() + "\ntrain: " + cfg + "\n";
-        moelab.routing.Routers.checkGradAccum(model.config().moe(), cfg.gradAccum());
+        moelab.nn.Routers.checkGradAccum(model.config().moe(), cfg.gradAccum());
     }
 
     public Transformer model() { return model; }

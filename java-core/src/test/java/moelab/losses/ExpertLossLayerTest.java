@@ -3,7 +3,7 @@ package moelab.losses;
 import moelab.autograd.Parameters;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
-import moelab.routing.Routers;
+import moelab.nn.Routers;
 import moelab.routing.TokenInfo;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -36,7 +36,7 @@ class ExpertLossLayerTest {
         return new Run(o.auxLoss() == null ? Double.NaN : o.auxLoss().item(), g, losses);
     }
 
-    static MoeConfig noAux() { return new MoeConfig(E, K, 6, 0, "all", false, 0.0, "probs", 0.0, 0.0, "topk"); }
+    static MoeConfig noAux() { return MoeConfig.defaults(E, K, 6).withAuxLossCoef(0.0); }
 
     static boolean zero(float[] g) { for (float v : g) if (v != 0) return false; return true; }
 
@@ -55,7 +55,7 @@ class ExpertLossLayerTest {
     void layerTermGradientsMatchFiniteDifferencesWithKEqualToE() {
         for (boolean detach : new boolean[]{false, true})
             for (int t : new int[]{1, 5}) {
-                MoeConfig c = new MoeConfig(3, 3, 4, 0, "all", false, 0.0, "probs", 0.0, 0.0, "topk")
+                MoeConfig c = MoeConfig.defaults(3, 3, 4).withAuxLossCoef(0.0)
                         .withExpertLosses(new ExpertLossConfig(1.0, "subspace", 1.0, "per_expert", detach, false));
                 Parameters params = new Parameters();
                 MoeFeedForward ffn = new MoeFeedForward("moe.", 0, 5, c, 0.5, 0.5, params, new Random(4), Routers.create(c, 0));
@@ -80,7 +80,7 @@ class ExpertLossLayerTest {
 
     @Test
     void varianceAndBalancingLossesReachOnlyTheRouter() {
-        MoeConfig lbl = new MoeConfig(E, K, 6, 0, "all", false, 0.0, "probs", 0.1, 0.0, "topk");
+        MoeConfig lbl = MoeConfig.defaults(E, K, 6).withAuxLossCoef(0.1);
         Run[] runs = {
                 auxOnly(noAux(), new ExpertLossConfig(0, "subspace", 1.0, "per_token")),
                 auxOnly(noAux(), new ExpertLossConfig(0, "subspace", 1.0, "per_expert")),
@@ -93,7 +93,7 @@ class ExpertLossLayerTest {
 
     @Test
     void theLayerAddsBetaTimesLoMinusGammaTimesLv() {
-        MoeConfig lbl = new MoeConfig(E, K, 6, 0, "all", false, 0.0, "probs", 0.1, 0.0, "topk");
+        MoeConfig lbl = MoeConfig.defaults(E, K, 6).withAuxLossCoef(0.1);
         double base = auxOnly(lbl, ExpertLossConfig.off()).aux();
         Run r = auxOnly(lbl, new ExpertLossConfig(0.5, "subspace", 2.0, "per_token"));
         ExpertLosses.Values v = r.losses().lastValues().get(0);
@@ -103,7 +103,7 @@ class ExpertLossLayerTest {
 
     @Test
     void lossesOffIsBitExactWhateverTheOtherOptions() {
-        MoeConfig lbl = new MoeConfig(E, K, 6, 0, "all", false, 0.0, "probs", 0.1, 1e-3, "topk");
+        MoeConfig lbl = MoeConfig.defaults(E, K, 6).withAuxLossCoef(0.1).withZLossCoef(1e-3);
         Run off = auxOnly(lbl, ExpertLossConfig.off());
         Run zeroCoefs = auxOnly(lbl, new ExpertLossConfig(0, "pairwise", 0, "per_expert", true, true));
         assertEquals(Double.doubleToRawLongBits(off.aux()), Double.doubleToRawLongBits(zeroCoefs.aux()));

@@ -1,5 +1,6 @@
 package moelab.metrics;
 
+import moelab.eval.RoutingMetricsProbe;
 import moelab.routing.RoutingRecord;
 import org.junit.jupiter.api.Test;
 

@@ -231,7 +231,7 @@ class MoeExpertsTest {
         // only w2: one GEMM per block
         all.gates.requiresGrad(false);
         all.w2.requiresGrad(true);
-        MoeExperts.Result r2 = MoeExperts.forward(all.x, all.gates, all.w1, all.w3, all.w2, all.experts, all.kept);
+        MoeExperts.Result r2 = withGemmSpy(calls, () -> MoeExperts.forward(all.x, all.gates, all.w1, all.w3, all.w2, all.experts, all.kept));
         calls.clear();
         withGemmSpy(calls, () -> { Autograd.backward(r2.out(), new float[t * 4]); return null; });
         assertEquals(e, calls.size(), "backward with only w2 requiring grad");
@@ -239,7 +239,7 @@ class MoeExpertsTest {
 
         // everything: six per block, all transposes through flags, weight gradients with beta = 1
         for (Tensor w : all.inputs()) { w.requiresGrad(true); w.clearGrad(); }
-        MoeExperts.Result r3 = MoeExperts.forward(all.x, all.gates, all.w1, all.w3, all.w2, all.experts, all.kept);
+        MoeExperts.Result r3 = withGemmSpy(calls, () -> MoeExperts.forward(all.x, all.gates, all.w1, all.w3, all.w2, all.experts, all.kept));
         calls.clear();
         withGemmSpy(calls, () -> { Autograd.backward(r3.out(), new float[t * 4]); return null; });
         assertEquals(6 * e, calls.size());
@@ -343,7 +343,10 @@ class MoeExpertsTest {
         assertArrayEquals(new int[]{4, 0, 2, 5, -1, 3, 6, 1}, p.rowOf());
     }
 
-    /** Runs body with the scalar kernels behind a spy that records {m, n, k, beta} of every sgemm. */
+    /**
+     * Runs body with the scalar kernels behind a spy that records {m, n, k, beta} of every sgemm. A
+     * backward runs on its forward's kernels, so spy on the forward to see the backward's calls.
+     */
     static <R> R withGemmSpy(List<int[]> calls, java.util.function.Supplier<R> body) {
         Kernels ref = new ScalarKernels();
         Kernels spy = (Kernels) Proxy.newProxyInstance(Kernels.class.getClassLoader(), new Class<?>[]{Kernels.class},

@@ -6,7 +6,7 @@ import moelab.autograd.Parameters;
 import moelab.ops.Elementwise;
 import moelab.ops.Join;
 import moelab.ops.Reduce;
-import moelab.routing.Routers;
+import moelab.routing.DropPolicy;
 import moelab.routing.TokenInfo;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -69,14 +69,15 @@ class MoeFeedForwardTest {
 
     @Test
     void fusedEqualsComposedDropless() {
-        assertSameLayer("dropless E4 k2", new MoeConfig(4, 2, 5, 0, "all", false, 0, "probs", 0.01, 1e-3, "topk"), 7, 9, true);
+        assertSameLayer("dropless E4 k2", MoeConfig.defaults(4, 2, 5).withZLossCoef(1e-3), 7, 9, true);
     }
 
     @Test
     void fusedEqualsComposedWithDropsNormTopKAndSharedExpert() {
-        MoeConfig cfg = new MoeConfig(4, 2, 3, 1, "all", true, 0.5, "probs", 0.01, 1e-3, "topk");
+        MoeConfig cfg = MoeConfig.defaults(4, 2, 3).withSharedExperts(1).withNormTopK(true).withCapacityFactor(0.5)
+                .withZLossCoef(1e-3);
         assertSameLayer("cf 0.5 probs", cfg, 5, 12, true);
-        assertSameLayer("cf 0.5 position", new MoeConfig(4, 2, 3, 0, "all", false, 0.5, "position", 0.01, 0, "topk"), 5, 12, true);
+        assertSameLayer("cf 0.5 position", MoeConfig.defaults(4, 2, 3).withCapacityFactor(0.5).withDropPolicy(DropPolicy.POSITION), 5, 12, true);
         assertSameLayer("eval", cfg, 5, 12, false);
     }
 
@@ -90,7 +91,7 @@ class MoeFeedForwardTest {
     @Test
     void droppedTokenKeepsOnlyTheResidual() {
         // cf so small that most routes drop: any token with all routes dropped gets exactly 0 from the layer
-        MoeConfig cfg = new MoeConfig(4, 2, 3, 0, "all", false, 0.25, "position", 0, 0, "topk");
+        MoeConfig cfg = MoeConfig.defaults(4, 2, 3).withCapacityFactor(0.25).withDropPolicy(DropPolicy.POSITION).withAuxLossCoef(0);
         Layer l = layer(cfg, 5, 31);
         int t = 16, d = 5;
         Tensor x = Tensor.randn(new Random(32), 1f, t, d);
@@ -115,7 +116,8 @@ class MoeFeedForwardTest {
     @Test
     void gradCheckWholeLayer() {
         for (boolean normTopK : new boolean[]{false, true}) {
-            MoeConfig cfg = new MoeConfig(4, 2, 3, 1, "all", normTopK, 0.75, "position", 0.1, 0.05, "topk");
+            MoeConfig cfg = MoeConfig.defaults(4, 2, 3).withSharedExperts(1).withNormTopK(normTopK).withCapacityFactor(0.75)
+                    .withDropPolicy(DropPolicy.POSITION).withAuxLossCoef(0.1).withZLossCoef(0.05);
             int d = 4, t = 6;
             Layer l = layer(cfg, d, 41);
             Tensor x = tokensWithRoutingMargin(new Random(42), t, d, l.params.get("moe.router"), 2, 0.1f).requiresGrad(true);

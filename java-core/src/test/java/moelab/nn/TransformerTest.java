@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class TransformerTest {
     static ModelConfig tiny(String moeLayers, boolean tied) {
         return new ModelConfig(17, 8, 2, 3, 12, 16, tied, 10000, 1e-5f, 0.1,
-                new MoeConfig(4, 2, 6, 1, moeLayers, false, 0.0, "probs", 0.01, 1e-3, "topk"));
+                MoeConfig.defaults(4, 2, 6).withSharedExperts(1).withLayers(moeLayers).withZLossCoef(1e-3));
     }
 
     @Test
@@ -49,11 +49,11 @@ class TransformerTest {
     @Test
     void configErrorsNameTheKey() {
         var e = assertThrows(moelab.config.ConfigException.class,
-                () -> new MoeConfig(4, 5, 6, 0, "all", false, 0.0, "probs", 0.01, 0, "topk"));
+                () -> MoeConfig.defaults(4, 5, 6));
         assertTrue(e.getMessage().startsWith("model.moe.top_k"), e.getMessage());
         var e2 = assertThrows(moelab.config.ConfigException.class,
-                () -> new MoeConfig(4, 2, 6, 0, "all", false, 0.0, "random", 0.01, 0, "topk"));
-        assertTrue(e2.getMessage().contains("model.moe.drop_policy") && e2.getMessage().contains("probs, position"), e2.getMessage());
+                () -> MoeConfig.defaults(4, 2, 6).withDropPolicy(null));
+        assertTrue(e2.getMessage().contains("model.moe.drop_policy") && e2.getMessage().contains("probs or position"), e2.getMessage());
         var e3 = assertThrows(moelab.config.ConfigException.class,
                 () -> new ModelConfig(17, 9, 2, 1, 4, 8, false, 1e4, 1e-5f, 0.02, null));
         assertTrue(e3.getMessage().startsWith("model.heads"), e3.getMessage());

@@ -1,8 +1,10 @@
 package moelab.routing;
 
 import moelab.autograd.Parameters;
+import moelab.config.ConfigException;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
+import moelab.nn.Routers;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -30,13 +32,13 @@ class CapacityTest {
 
     @Test
     void probsPolicyKeepsTheHighestProbabilityRoutes() {
-        boolean[] kept = Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, "probs");
+        boolean[] kept = Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, DropPolicy.PROBS);
         assertArrayEquals(new boolean[]{false, true, false, true}, kept); // p = 0.9 and 0.8
     }
 
     @Test
     void positionPolicyKeepsTheEarliestRoutes() {
-        assertArrayEquals(new boolean[]{true, true, false, false}, Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, "position"));
+        assertArrayEquals(new boolean[]{true, true, false, false}, Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, DropPolicy.POSITION));
     }
 
     @Test
@@ -44,24 +46,24 @@ class CapacityTest {
         // T = 3, k = 2, E = 3: C = ceil(1 * 2 * 3 / 3) = 2; expert 1 is asked by all three tokens with equal p
         int[] routes = {1, 0, 1, 2, 1, 0};
         float[] probs = {0.3f, 0.5f, 0.2f, 0.1f, 0.5f, 0.4f, 0.4f, 0.5f, 0.1f};
-        assertArrayEquals(new boolean[]{true, true, true, true, false, true}, Capacity.apply(routes, probs, 3, 3, 2, 1.0, "probs"));
+        assertArrayEquals(new boolean[]{true, true, true, true, false, true}, Capacity.apply(routes, probs, 3, 3, 2, 1.0, DropPolicy.PROBS));
     }
 
     @Test
     void droplessKeepsAll() {
-        assertArrayEquals(new boolean[]{true, true, true, true}, Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 0, "probs"));
+        assertArrayEquals(new boolean[]{true, true, true, true}, Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 0, DropPolicy.PROBS));
     }
 
     @Test
-    void unknownPolicyIsAnError() {
-        var e = assertThrows(IllegalArgumentException.class, () -> Capacity.apply(ALL_TO_ZERO, PROBS, 4, 2, 1, 1.0, "random"));
+    void unknownPolicyIsAConfigError() {
+        var e = assertThrows(ConfigException.class, () -> ConfigException.named("model.moe.drop_policy", "random", DropPolicy.class));
         assertTrue(e.getMessage().contains("probs, position"), e.getMessage());
     }
 
     @Test
     void evalRoutingIsDroplessEvenWithCapacityFactor() {
         // T = 16, k = 2, E = 4, cf = 0.5: C = 4, so at most 16 of the 32 routes fit in training
-        MoeConfig cfg = new MoeConfig(4, 2, 3, 0, "all", false, 0.5, "probs", 0.01, 0, "topk");
+        MoeConfig cfg = MoeConfig.defaults(4, 2, 3).withCapacityFactor(0.5);
         MoeFeedForward ffn = new MoeFeedForward("moe.", 0, 6, cfg, 0.5, 0.5, new Parameters(), new Random(1), Routers.create(cfg, 0));
         Tensor x = Tensor.randn(new Random(2), 1f, 16, 6);
         RoutingRecord train = ffn.forward(x, TokenInfo.of(2, 8), true).routing();

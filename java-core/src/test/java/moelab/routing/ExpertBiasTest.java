@@ -1,6 +1,7 @@
 package moelab.routing;
 
 import moelab.nn.MoeConfig;
+import moelab.nn.Routers;
 import moelab.ops.Indexing;
 import moelab.ops.Softmax;
 import moelab.tensor.Tensor;
@@ -82,7 +83,7 @@ class ExpertBiasTest {
 
     @Test
     void stateRoundTripsThroughTheRouter() {
-        MoeConfig cfg = MoeConfig.defaults(3, 1, 4).withBalance(new BalanceConfig("eb", "micro_batch"));
+        MoeConfig cfg = MoeConfig.defaults(3, 1, 4).withBalance(new BalanceConfig(Balancing.EB, Scope.MICRO_BATCH));
         Router a = Routers.create(cfg, 0);
         route(a, SKEWED, 1, TokenInfo.of(1, 4), true);
         Map<String, float[]> s = a.state();

@@ -4,6 +4,8 @@ import moelab.autograd.Parameters;
 import moelab.config.ConfigException;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
+import moelab.nn.RouterKind;
+import moelab.nn.Routers;
 import moelab.ops.Indexing;
 import moelab.ops.Softmax;
 import moelab.tensor.Tensor;
@@ -15,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Reference router: every route of a domain-d token lands in block d, at train and eval; config errors. */
 class ReferenceRouterTest {
-    static MoeConfig cfg(int e, int k, int domains, String gates) {
-        MoeConfig base = new MoeConfig(e, k, 4, 0, "all", false, 0, "probs", 0.01, 0, "reference");
+    static MoeConfig cfg(int e, int k, int domains, ReferenceGates gates) {
+        MoeConfig base = MoeConfig.defaults(e, k, 4).withRouter(RouterKind.REFERENCE);
         return base.withBalance(BalanceConfig.defaults().withDomains(domains, gates));
     }
 
@@ -24,7 +26,7 @@ class ReferenceRouterTest {
     void everyRouteLandsInTheTokensDomainBlock() {
         for (int[] s : new int[][]{{8, 2, 4}, {8, 1, 4}, {12, 2, 3}, {6, 3, 2}}) {
             int e = s[0], k = s[1], d = s[2], t = 23, block = e / d;
-            MoeConfig c = cfg(e, k, d, "learned");
+            MoeConfig c = cfg(e, k, d, ReferenceGates.LEARNED);
             MoeFeedForward ffn = new MoeFeedForward("moe.", 0, 6, c, 0.5, 0.5, new Parameters(), new Random(1), Routers.create(c, 0));
             int[] domains = new int[t];
             Random rng = new Random(e + k);
@@ -70,10 +72,10 @@ class ReferenceRouterTest {
         var out = assertThrows(IllegalArgumentException.class,
                 () -> r.route(new RoutingInput(0, Tensor.zeros(2, 1), Tensor.zeros(2, 8), 2, new TokenInfo(1, 2, new int[]{0, 4}), true)));
         assertTrue(out.getMessage().contains("domain 4"), out.getMessage());
-        var div = assertThrows(ConfigException.class, () -> Routers.create(cfg(8, 2, 3, "learned"), 0));
+        var div = assertThrows(ConfigException.class, () -> Routers.create(cfg(8, 2, 3, ReferenceGates.LEARNED), 0));
         assertTrue(div.getMessage().contains("model.moe.balance.domains"), div.getMessage());
-        var big = assertThrows(ConfigException.class, () -> Routers.create(cfg(8, 3, 4, "learned"), 0));
+        var big = assertThrows(ConfigException.class, () -> Routers.create(cfg(8, 3, 4, ReferenceGates.LEARNED), 0));
         assertTrue(big.getMessage().contains("model.moe.top_k"), big.getMessage());
-        assertThrows(ConfigException.class, () -> BalanceConfig.defaults().withDomains(4, "random"));
+        assertThrows(ConfigException.class, () -> ConfigException.named("model.moe.balance.reference_gates", "random", ReferenceGates.class));
     }
 }

@@ -3,9 +3,13 @@ package moelab.train;
 import moelab.config.ConfigException;
 import moelab.nn.ModelConfig;
 import moelab.nn.MoeConfig;
+import moelab.nn.RouterKind;
 import moelab.routing.BalanceConfig;
+import moelab.routing.Balancing;
 import moelab.routing.ExpertBias;
+import moelab.routing.ReferenceGates;
 import moelab.routing.RoutingRecord;
+import moelab.routing.Scope;
 import org.junit.jupiter.api.Test;
 
 import static moelab.train.TrainerFixtures.*;
@@ -17,20 +21,21 @@ class BalancingTrainTest {
         return new ModelConfig(VOCAB, 16, 2, 2, 24, SEQ, false, 10000, 1e-5f, 0.1, moe);
     }
 
-    static MoeConfig moe(int e, int k, String router, double cf, BalanceConfig b) {
-        return new MoeConfig(e, k, 12, 0, "all", true, cf, "probs", 0.01, 1e-3, router).withBalance(b);
+    static MoeConfig moe(int e, int k, RouterKind router, double cf, BalanceConfig b) {
+        return MoeConfig.defaults(e, k, 12).withNormTopK(true).withCapacityFactor(cf).withZLossCoef(1e-3).withRouter(router)
+                .withBalance(b);
     }
 
     @Test
     void everyMethodAndScopeTrains() {
-        for (String m : new String[]{"none", "lbl", "eb", "sh", "ba"})
-            for (String s : new String[]{"sequence", "micro_batch", "global"}) {
+        for (Balancing m : Balancing.values())
+            for (Scope s : Scope.values()) {
                 BalanceConfig b = new BalanceConfig(m, s).withGroupSequences(2);
-                Trainer t = trainer(model(moe(4, 2, "topk", 1.25, b)), train(2, 4, 1));
+                Trainer t = trainer(model(moe(4, 2, RouterKind.TOPK, 1.25, b)), train(2, 4, 1));
                 for (int i = 0; i < 2; i++) {
                     StepMetrics sm = t.step();
                     assertTrue(Double.isFinite(sm.loss()), m + "/" + s);
-                    assertEquals(m.equals("lbl"), sm.auxLoss() > 0.005, m + "/" + s + " aux " + sm.auxLoss());   // LBL ~ 0.01 + z-loss
+                    assertEquals(m == Balancing.LBL, sm.auxLoss() > 0.005, m + "/" + s + " aux " + sm.auxLoss());   // LBL ~ 0.01 + z-loss
                 }
             }
     }
@@ -38,8 +43,8 @@ class BalancingTrainTest {
     @Test
     void globalExpertBiasMovesOncePerStepWithGradAccumulation() {
         double u = 1e-3;
-        BalanceConfig b = new BalanceConfig("eb", "global", 0, u, false, 1e-4, 1000, 1e-3, 8, "learned");
-        Trainer t = trainer(model(moe(4, 2, "topk", 0, b)), train(2, 2, 3));
+        BalanceConfig b = new BalanceConfig(Balancing.EB, Scope.GLOBAL, 0, u, false, 1e-4, 1000, 1e-3, 8, ReferenceGates.LEARNED);
+        Trainer t = trainer(model(moe(4, 2, RouterKind.TOPK, 0, b)), train(2, 2, 3));
         boolean moved = false;
         for (int step = 1; step <= 2; step++) {
             t.step();
@@ -59,14 +64,14 @@ class BalancingTrainTest {
     @Test
     void jointMethodsAtGlobalScopeRefuseGradAccumulation() {
         var e = assertThrows(ConfigException.class,
-                () -> trainer(model(moe(4, 2, "topk", 0, new BalanceConfig("ba", "global"))), train(2, 2, 2)));
+                () -> trainer(model(moe(4, 2, RouterKind.TOPK, 0, new BalanceConfig(Balancing.BA, Scope.GLOBAL))), train(2, 2, 2)));
         assertEquals("model.moe.balance.scope", e.key());
     }
 
     @Test
     void referenceRouterKeepsEveryDomainInItsBlock() {
         // PatternSource has 3 domains: E = 6, k = 2, blocks of 2
-        MoeConfig m = moe(6, 2, "reference", 0, BalanceConfig.defaults().withDomains(3, "learned"));
+        MoeConfig m = moe(6, 2, RouterKind.REFERENCE, 0, BalanceConfig.defaults().withDomains(3, ReferenceGates.LEARNED));
         Trainer t = trainer(model(m), train(2, 4, 1));
         for (int i = 0; i < 2; i++)
             for (RoutingRecord r : t.step().routing())

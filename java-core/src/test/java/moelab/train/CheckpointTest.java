@@ -165,7 +165,7 @@ class CheckpointTest {
     @Test
     void checkpointOfAnotherModelIsRefused() throws IOException {
         ModelConfig wider = new ModelConfig(VOCAB, 8, 2, 2, 24, SEQ, false, 10000, 1e-5f, 0.1,
-                new MoeConfig(4, 2, 12, 1, "1", false, 0.0, "probs", 0.01, 1e-3, "topk"));
+                MoeConfig.defaults(4, 2, 12).withSharedExperts(1).withLayers("1").withZLossCoef(1e-3));
         Trainer t = trainer(wider, train(4, 2, 1));
         Path p = dir.resolve("wider.ckpt");
         t.saveCheckpoint(p, CONFIG);

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class ExpertLossTrainingTest {
     static ModelConfig with(ExpertLossConfig lc) {
         ModelConfig m = model();
-        MoeConfig moe = new MoeConfig(4, 2, 12, 0, "1", false, 0.0, "probs", 0.01, 1e-3, "topk").withExpertLosses(lc);
+        MoeConfig moe = MoeConfig.defaults(4, 2, 12).withLayers("1").withZLossCoef(1e-3).withExpertLosses(lc);
         return new ModelConfig(m.vocabSize(), m.dModel(), m.heads(), m.layers(), m.dFf(), m.maxSeqLen(), m.tiedEmbeddings(),
                 m.ropeBase(), m.normEps(), m.initStd(), moe);
     }

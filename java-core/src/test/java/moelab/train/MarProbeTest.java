@@ -1,9 +1,9 @@
 package moelab.train;
 
 import moelab.data.Batch;
+import moelab.eval.MarProbe;
 import moelab.nn.Transformer;
 import moelab.routing.Router;
-import moelab.routing.mar.MarProbe;
 import moelab.routing.mar.MarRouter;
 import org.junit.jupiter.api.Test;
 

@@ -21,7 +21,8 @@ final class TrainerFixtures {
     /** 2 blocks: block 0 dense, block 1 MoE (E=4, k=2) with a shared expert. */
     static ModelConfig model(double lbl, double capacityFactor) {
         return new ModelConfig(VOCAB, 16, 2, 2, 24, SEQ, false, 10000, 1e-5f, 0.1,
-                new MoeConfig(4, 2, 12, 1, "1", false, capacityFactor, "probs", lbl, 1e-3, "topk"));
+                MoeConfig.defaults(4, 2, 12).withSharedExperts(1).withLayers("1").withCapacityFactor(capacityFactor)
+                        .withAuxLossCoef(lbl).withZLossCoef(1e-3));
     }
 
     static ModelConfig model() { return model(0.01, 0.0); }

@@ -13,7 +13,7 @@ import jcuda.driver.JCudaDriver;
 public final class Cuda {
     private Cuda() {}
 
-    /** Class-path location of the kernels compiled by native/cuda/build.sh. */
+    /** Class-path location of the kernels compiled by kernels-cuda/src/main/cuda/build.sh. */
     public static final String FATBIN = "/moelab/cuda/moelab_kernels.fatbin";
     /** Written by the build next to the fatbin: nvcc=present|absent, nvcc.version. */
     public static final String BUILD_INFO = "/moelab/cuda/build-info.properties";

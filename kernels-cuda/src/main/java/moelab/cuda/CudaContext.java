@@ -20,7 +20,7 @@ import jcuda.driver.CUmodule;
  * context can be used from any thread (one at a time).
  */
 public final class CudaContext {
-    /** Every kernel of native/cuda/moelab_kernels.cu (see moelab_cuda.h). */
+    /** Every kernel of kernels-cuda/src/main/cuda/moelab_kernels.cu (see moelab_cuda.h). */
     public static final List<String> KERNELS = List.of(
             "moe_sgemm_nn", "moe_sgemm_nt", "moe_sgemm_tn", "moe_sgemm_tt",
             "moe_expert_up_swiglu", "moe_expert_down", "moe_expert_dh_swiglu_bwd", "moe_expert_dw2",
@@ -64,7 +64,7 @@ public final class CudaContext {
             if (res != 0) missing.add(k + " (" + CudaError.of(res, "lookup").errorName() + ")");
             else functions.put(k, f);
         }
-        if (!missing.isEmpty()) throw new IllegalStateException("the fatbin lacks kernels " + missing + ": rebuild native/cuda");
+        if (!missing.isEmpty()) throw new IllegalStateException("the fatbin lacks kernels " + missing + ": rebuild kernels-cuda/src/main/cuda");
     }
 
     /** e.g. "NVIDIA H100 80GB HBM3 (sm_90, driver CUDA 13.0)". */

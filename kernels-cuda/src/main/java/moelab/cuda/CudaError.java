@@ -39,7 +39,7 @@ public final class CudaError extends RuntimeException {
                  CUresult.CUDA_ERROR_INVALID_PTX, CUresult.CUDA_ERROR_INVALID_IMAGE ->
                     "the kernels were built by nvcc 13 for sm_80 and sm_90 with compute_90 PTX; they need an NVIDIA "
                             + "driver that supports CUDA 13 (r580 or newer) and a GPU of compute capability 8.0 or newer. "
-                            + "Update the driver, or rebuild native/cuda with the nvcc that matches it";
+                            + "Update the driver, or rebuild kernels-cuda/src/main/cuda with the nvcc that matches it";
             case CUresult.CUDA_ERROR_OUT_OF_MEMORY -> "the GPU has too little free memory for this; use smaller shapes or free other tensors";
             case CUresult.CUDA_ERROR_NO_DEVICE -> "no CUDA-capable GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)";
             case CUresult.CUDA_ERROR_SYSTEM_DRIVER_MISMATCH -> "the kernel driver and libcuda.so come from different NVIDIA driver versions; reinstall the driver or reboot";

@@ -8,6 +8,7 @@ import static moelab.cuda.CudaContext.ceilDiv;
 
 import java.util.Arrays;
 import moelab.kernels.ExpertLoop;
+import moelab.kernels.ForwardingKernels;
 import moelab.kernels.Kernels;
 import moelab.kernels.ScalarKernels;
 
@@ -17,16 +18,19 @@ import moelab.kernels.ScalarKernels;
  * device-resident path without those copies is {@link CudaMoeExperts} on {@link DeviceTensor}s.
  *
  * <p>On the GPU: sgemm (the tiled kernel), softmaxRows and topkRows (the fused softmax/top-k
- * kernel), memorySimilarity and its backward, and the grouped experts (the kernels of {@link CudaMoeExperts}). Delegated to {@link ScalarKernels} (elementwise or
- * row ops where two PCIe copies cost more than the op): softmaxBackwardRows, logSoftmaxRows,
+ * kernel), memorySimilarity and its backward, and the grouped experts (the kernels of
+ * {@link CudaMoeExperts}). Forwarded to {@link ScalarKernels} (elementwise or row ops where two
+ * PCIe copies cost more than the op): softmaxBackwardRows, logSoftmaxRows,
  * rmsnormForward/Backward, swigluForward/Backward (fused into the expert GEMMs on the device path),
- * add, mul, axpy, scale, sum, dot.
+ * add, mul, axpy, scale, sum, dot, adamwUpdate.
  */
-public final class CudaKernels implements Kernels {
+public final class CudaKernels extends ForwardingKernels {
     private final CudaContext ctx;
-    private final ScalarKernels host = new ScalarKernels();
 
-    public CudaKernels(CudaContext ctx) { this.ctx = ctx; }
+    public CudaKernels(CudaContext ctx) {
+        super(new ScalarKernels());
+        this.ctx = ctx;
+    }
 
     @Override public String name() { return "cuda"; }
     @Override public int threads() { return 1; }
@@ -223,34 +227,4 @@ public final class CudaKernels implements Kernels {
             for (DeviceTensor dt : Arrays.asList(x, p, act, xn, pn)) dt.close();
         }
     }
-
-    // ---------------------------------------------------------------- delegated to the scalar reference
-    @Override public void softmaxBackwardRows(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int rows, int cols) {
-        host.softmaxBackwardRows(y, yOff, dy, dyOff, dx, dxOff, rows, cols);
-    }
-    @Override public void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) {
-        host.logSoftmaxRows(x, xOff, y, yOff, rows, cols);
-    }
-    @Override public void rmsnormForward(float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, float[] invRms, int invOff,
-                                         int rows, int cols, float eps) {
-        host.rmsnormForward(x, xOff, w, wOff, y, yOff, invRms, invOff, rows, cols, eps);
-    }
-    @Override public void rmsnormBackward(float[] x, int xOff, float[] w, int wOff, float[] invRms, int invOff, float[] dy, int dyOff,
-                                          float[] dx, int dxOff, float[] dw, int dwOff, int rows, int cols) {
-        host.rmsnormBackward(x, xOff, w, wOff, invRms, invOff, dy, dyOff, dx, dxOff, dw, dwOff, rows, cols);
-    }
-    @Override public void swigluForward(float[] a, int aOff, float[] b, int bOff, float[] h, int hOff, int n) {
-        host.swigluForward(a, aOff, b, bOff, h, hOff, n);
-    }
-    @Override public void swigluBackward(float[] a, int aOff, float[] b, int bOff, float[] dh, int dhOff,
-                                         float[] da, int daOff, float[] db, int dbOff, int n) {
-        host.swigluBackward(a, aOff, b, bOff, dh, dhOff, da, daOff, db, dbOff, n);
-    }
-    @Override public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { host.add(a, aOff, b, bOff, out, outOff, n); }
-    @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { host.mul(a, aOff, b, bOff, out, outOff, n); }
-    @Override public void adamwUpdate(float[] w, int wOff, float[] g, float[] m, float[] v, int n, float beta1, float beta2, float eps, float stepSize, float invSqrtBc2, float decay) { host.adamwUpdate(w, wOff, g, m, v, n, beta1, beta2, eps, stepSize, invSqrtBc2, decay); }
-    @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) { host.axpy(alpha, x, xOff, y, yOff, n); }
-    @Override public void scale(float alpha, float[] x, int xOff, int n) { host.scale(alpha, x, xOff, n); }
-    @Override public float sum(float[] x, int xOff, int n) { return host.sum(x, xOff, n); }
-    @Override public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return host.dot(a, aOff, b, bOff, n); }
 }

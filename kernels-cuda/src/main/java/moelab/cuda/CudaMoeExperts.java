@@ -10,7 +10,7 @@ import moelab.nn.ExpertDispatch;
 /**
  * The routed SwiGLU experts of an MoE layer, resident on the GPU: the device counterpart of
  * java-core's nn/MoeExperts, with the same math. Weights and their gradients stay on the device;
- * forward and backward chain the kernels of native/cuda without host round trips.
+ * forward and backward chain the kernels of kernels-cuda/src/main/cuda without host round trips.
  *
  * <p>Forward: gather token rows into expert order (Xp [S,d]), one grouped launch for
  * A = Xp·W1_e, B = Xp·W3_e, H = silu(A)*B (fused), one for Y = H·W2_e, then combine

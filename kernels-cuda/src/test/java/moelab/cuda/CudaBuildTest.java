@@ -60,7 +60,7 @@ class CudaBuildTest {
     void fatbinIsPresentExactlyWhenNvccWas() {
         Properties info = Cuda.buildInfo();
         String nvcc = info.getProperty("nvcc");
-        assertNotNull(nvcc, "build-info.properties missing: native/cuda/build.sh did not run in the build");
+        assertNotNull(nvcc, "build-info.properties missing: kernels-cuda/src/main/cuda/build.sh did not run in the build");
         byte[] fat = Cuda.fatbin();
         if (nvcc.equals("absent")) {
             assertNull(fat, "no nvcc at build time, yet a fatbin is on the class path (left from an earlier build? mvn clean)");

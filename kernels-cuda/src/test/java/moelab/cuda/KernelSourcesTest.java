@@ -14,12 +14,12 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Java side and native/cuda agree on the kernel names (no GPU needed): every kernel the
+ * The Java side and kernels-cuda/src/main/cuda agree on the kernel names (no GPU needed): every kernel the
  * context looks up is defined extern "C" in moelab_kernels.cu and documented in moelab_cuda.h, and
  * no kernel is defined that the context does not know.
  */
 class KernelSourcesTest {
-    private static final Path DIR = Path.of("..", "native", "cuda");
+    private static final Path DIR = Path.of("src", "main", "cuda");
 
     @Test
     void contextKnowsExactlyTheKernelsOfTheSource() throws IOException {

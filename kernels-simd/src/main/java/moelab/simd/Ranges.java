@@ -1,5 +1,7 @@
 package moelab.simd;
 
+import moelab.kernels.Parallel;
+
 /**
  * Splits [0, n) into contiguous ranges, one per task, and runs them on the shared {@link Parallel}
  * pool. The split is a fixed function of n, the work size and the thread count, never of timing;

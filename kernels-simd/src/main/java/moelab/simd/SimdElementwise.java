@@ -4,6 +4,7 @@ import static moelab.simd.Vec.L;
 import static moelab.simd.Vec.S;
 
 import jdk.incubator.vector.FloatVector;
+import moelab.kernels.Parallel;
 
 /** add, mul, axpy, scale, sum, dot on n floats: full vectors, then a scalar tail. */
 final class SimdElementwise {

@@ -2,6 +2,7 @@ package moelab.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import moelab.kernels.Parallel;
 
 /**
  * SGEMM with the Vector API, built like the fast BLAS libraries (GotoBLAS / BLIS):
@@ -53,7 +54,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Against the previous blocking (KC = 256, NC = 256) in the same interleaved rounds the gain is
  * small: 0 to 3 points of peak at the median (docs/vector-api-notes.md). What moves this kernel
  * most on a shared host is not cache misses but another tenant on the same physical core, which
- * slows even the L1-resident micro-kernel by 20-30 points (docs/vector-api-notes.md, fourth session).
+ * slows even the L1-resident micro-kernel by 20-30 points (docs/vector-api-notes.md, core contention).
  * Packing absorbs the transposes and leading dimensions (see {@link GemmPacking}) and pads the
  * edges with zeros; edge tiles run the same micro-kernel into a scratch tile and copy the valid
  * part, with the same rounding as full tiles.

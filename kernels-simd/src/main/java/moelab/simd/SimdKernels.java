@@ -1,6 +1,7 @@
 package moelab.simd;
 
 import moelab.kernels.Kernels;
+import moelab.kernels.Parallel;
 
 /**
  * The Java Vector API back end. Each kernel family lives in its own class; this class only

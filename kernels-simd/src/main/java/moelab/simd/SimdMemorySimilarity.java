@@ -5,6 +5,7 @@ import static moelab.simd.Vec.S;
 
 import jdk.incubator.vector.FloatVector;
 import moelab.kernels.Kernels;
+import moelab.kernels.Parallel;
 
 /**
  * Memory-buffer similarity (memory-aware routing) with direct Vector API row kernels.

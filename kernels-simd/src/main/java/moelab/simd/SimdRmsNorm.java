@@ -4,6 +4,7 @@ import static moelab.simd.Vec.L;
 import static moelab.simd.Vec.S;
 
 import jdk.incubator.vector.FloatVector;
+import moelab.kernels.Parallel;
 
 /**
  * RMSNorm forward and backward. Forward and dx are row-parallel. dw sums over rows; to keep it

@@ -5,6 +5,7 @@ import static moelab.simd.Vec.S;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import moelab.kernels.Parallel;
 
 /**
  * Row softmax, its backward and log-softmax, with {@link Vec#exp} (about 2 ulp, the same bits in

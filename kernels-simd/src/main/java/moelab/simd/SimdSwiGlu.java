@@ -4,6 +4,7 @@ import static moelab.simd.Vec.L;
 import static moelab.simd.Vec.S;
 
 import jdk.incubator.vector.FloatVector;
+import moelab.kernels.Parallel;
 
 /**
  * SwiGLU h = silu(a) * b and its backward, elementwise over n values. sigmoid(a) = 1/(1+exp(-a)):

@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
+import moelab.kernels.Parallel;
 
 /**
  * Top-k per row for router-sized rows (cols up to a few hundred, k small): idx, val [rows, k]

@@ -1,7 +1,7 @@
 package moelab.nativ;
 
 import java.lang.foreign.MemorySegment;
-import moelab.simd.Parallel;
+import moelab.kernels.Parallel;
 
 import static moelab.nativ.moelab_kernels_h.*;
 

@@ -22,10 +22,10 @@ public final class NativeKernelsProvider implements KernelsProvider {
         if (reason != null) return reason;
         try {
             NativeKernels.choose(NativeIsa.Request.fromEnvironment());
-            return null;
         } catch (IllegalArgumentException | IllegalStateException e) {
             return e.getMessage();
         }
+        return SimdBackedKernels.simdUnavailableReason();
     }
 
     @Override public String description() {

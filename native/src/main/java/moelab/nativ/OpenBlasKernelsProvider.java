@@ -12,7 +12,8 @@ public final class OpenBlasKernelsProvider implements KernelsProvider {
     @Override public String unavailableReason() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty())
             return "it delegates to the SIMD kernels: start the JVM with --add-modules jdk.incubator.vector";
-        return NativeLibrary.openBlas().unavailableReason();
+        String reason = NativeLibrary.openBlas().unavailableReason();
+        return reason != null ? reason : SimdBackedKernels.simdUnavailableReason();
     }
 
     @Override public Kernels create(int threads) { return new OpenBlasKernels(threads); }

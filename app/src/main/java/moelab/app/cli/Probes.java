@@ -1,9 +1,9 @@
 package moelab.app.cli;
 
 import moelab.app.config.RunConfig;
-import moelab.losses.SpecializationProbe;
-import moelab.metrics.RoutingMetricsProbe;
-import moelab.routing.mar.MarProbe;
+import moelab.eval.MarProbe;
+import moelab.eval.RoutingMetricsProbe;
+import moelab.eval.SpecializationProbe;
 import moelab.train.EvalProbe;
 
 import java.util.ArrayList;

@@ -53,6 +53,7 @@ public final class ConfigLoader {
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .enable(DeserializationFeature.READ_ENUMS_USING_TO_STRING)   // an enum's toString() is its YAML spelling
             .build();
 
     /** A config text and where it came from (file path or "bundled:NAME"). */

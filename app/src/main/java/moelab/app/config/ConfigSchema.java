@@ -220,7 +220,7 @@ final class ConfigSchema {
         if (value instanceof Double x) return DoubleNode.valueOf(x);
         if (value instanceof Boolean b) return BooleanNode.valueOf(b);
         if (value instanceof String s) return TextNode.valueOf(s);
-        if (value instanceof Enum<?> e) return TextNode.valueOf(e.name());
+        if (value instanceof Enum<?> e) return TextNode.valueOf(e.toString());
         if (value instanceof List<?> list) {
             ArrayNode a = f.arrayNode();
             for (Object o : list) a.add(toTree(o));
@@ -258,8 +258,9 @@ final class ConfigSchema {
         throw new IllegalStateException("config schema: raw collection type " + t.getTypeName() + " needs a type argument");
     }
 
+    /** An enum's YAML spellings: its constants' toString() (the constant name unless the enum says otherwise). */
     private static String[] enumNames(Class<?> e) {
-        return Arrays.stream(e.getEnumConstants()).map(c -> ((Enum<?>) c).name()).toArray(String[]::new);
+        return Arrays.stream(e.getEnumConstants()).map(Object::toString).toArray(String[]::new);
     }
 
     static List<String> fieldNames(ObjectNode o) {

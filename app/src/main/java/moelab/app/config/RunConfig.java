@@ -2,7 +2,7 @@ package moelab.app.config;
 
 import moelab.config.ConfigException;
 import moelab.nn.ModelConfig;
-import moelab.routing.Routers;
+import moelab.nn.Routers;
 import moelab.train.TrainConfig;
 
 /**

@@ -1,8 +1,8 @@
 package moelab.app.lm;
 
 import moelab.nn.MoeConfig;
+import moelab.nn.Routers;
 import moelab.routing.Router;
-import moelab.routing.Routers;
 import moelab.routing.Routing;
 import moelab.routing.RoutingInput;
 

@@ -34,7 +34,7 @@ class InspectorTest {
 
     static ModelConfig tiny(boolean normTopK, String moeLayers) {
         return new ModelConfig(256, 16, 2, 3, 24, 12, false, 1e4, 1e-5f, 0.2,
-                new MoeConfig(5, 2, 8, 0, moeLayers, normTopK, 0.0, "probs", 0.01, 0, "topk"));
+                MoeConfig.defaults(5, 2, 8).withLayers(moeLayers).withNormTopK(normTopK));
     }
 
     @Test

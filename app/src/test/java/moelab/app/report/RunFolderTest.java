@@ -54,7 +54,7 @@ class RunFolderTest {
     void parameterCountMatchesTheModel() {
         List<ModelConfig> configs = List.of(
                 ConfigLoader.load(null, List.of()).model(),
-                new ModelConfig(17, 8, 2, 3, 12, 16, true, 1e4, 1e-5f, 0.1, new MoeConfig(4, 2, 6, 1, "every:2", false, 0, "probs", 0.01, 0, "topk")),
+                new ModelConfig(17, 8, 2, 3, 12, 16, true, 1e4, 1e-5f, 0.1, MoeConfig.defaults(4, 2, 6).withSharedExperts(1).withLayers("every:2")),
                 new ModelConfig(17, 8, 2, 2, 12, 16, false, 1e4, 1e-5f, 0.1, null));
         for (ModelConfig c : configs) {
             Transformer m = new Transformer(c, 1);

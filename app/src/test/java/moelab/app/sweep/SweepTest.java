@@ -48,7 +48,7 @@ class SweepTest {
         assertEquals("lbl-sequence-s5", r.id());
         assertEquals(5, r.config().train().seed());
         assertEquals(700, r.config().train().steps());
-        assertEquals("sequence", r.config().model().moe().balance().scope());
+        assertEquals("sequence", r.config().model().moe().balance().scope().toString());
         assertEquals("lbl-sequence-s5", r.config().run().name());
         assertEquals(2.0, p.runs().get(11).config().model().moe().capacityFactor(), 0);
         assertEquals(tmp.resolve("g/runs/cf2-s5"), p.runs().get(11).dir(p.root()));

@@ -17,7 +17,7 @@ import java.util.List;
  * @param eviction       which entry a full buffer drops: fifo (the oldest) | random (seeded, uniform)
  * @param detachMatch    stop the gradient through the match term (x gets none from cos(x, p))
  * @param evalWithMemory diagnostic: evaluation also adds the (frozen) memory term; never pushes
- * @param probeBatches   validation batches the MAR diagnostics ({@link MarProbe}) run on at every
+ * @param probeBatches   validation batches the MAR diagnostics (the eval package's MarProbe) run on at every
  *                       evaluation, with or without MAR (pseudo-balance needs the baselines too); 0 = off
  */
 public record MarConfig(boolean enabled, double alpha, int bufferSize, String entry, String push, String eviction,

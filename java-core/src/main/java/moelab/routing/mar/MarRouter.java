@@ -1,7 +1,6 @@
 package moelab.routing.mar;
 
 import moelab.autograd.NoGrad;
-import moelab.nn.MoeConfig;
 import moelab.ops.Elementwise;
 import moelab.routing.Router;
 import moelab.routing.Routing;
@@ -36,11 +35,6 @@ public final class MarRouter implements Router {
         this.base = java.util.Objects.requireNonNull(base, "base router");
         this.cfg = cfg;
         this.layer = layer;
-    }
-
-    /** base wrapped in MAR when model.moe.mar.enabled, else base itself. */
-    public static Router wrapIfEnabled(MoeConfig moe, int layer, Router base) {
-        return moe.mar().enabled() ? new MarRouter(base, moe.mar(), layer) : base;
     }
 
     @Override public String name() { return base.name() + "+mar"; }

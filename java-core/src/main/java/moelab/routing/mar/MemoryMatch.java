@@ -2,6 +2,7 @@ package moelab.routing.mar;
 
 import moelab.autograd.Autograd;
 import moelab.kernels.Backends;
+import moelab.kernels.Kernels;
 import moelab.tensor.Tensor;
 
 /**
@@ -25,9 +26,10 @@ public final class MemoryMatch {
         float[] pc = p.clone();
         boolean[] ac = active.clone();
         float[] m = new float[t * e];
-        Backends.get().memorySimilarity(xc.data(), xc.offset(), pc, ac, m, 0, t, e, d);
+        Kernels k = Backends.get();
+        k.memorySimilarity(xc.data(), xc.offset(), pc, ac, m, 0, t, e, d);
         Tensor out = Tensor.of(m, t, e);
         return Autograd.record("memorySimilarity", out, g ->
-                Backends.get().memorySimilarityBackward(xc.data(), xc.offset(), pc, ac, m, 0, g, 0, xc.gradBuffer(), 0, t, e, d), xc);
+                k.memorySimilarityBackward(xc.data(), xc.offset(), pc, ac, m, 0, g, 0, xc.gradBuffer(), 0, t, e, d), xc);
     }
 }

@@ -1,4 +1,4 @@
-package moelab.simd;
+package moelab.kernels;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -7,8 +7,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.function.IntConsumer;
 
 /**
- * A fixed pool of worker threads shared by the SIMD kernels. {@link #run} splits work into a
- * fixed number of tasks; which task computes which output never depends on timing, so results
+ * A fixed pool of worker threads shared by the kernels of one back end. {@link #run} splits work
+ * into a fixed number of tasks; which task computes which output never depends on timing, so results
  * are deterministic.
  */
 public final class Parallel {
@@ -19,7 +19,7 @@ public final class Parallel {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.threads = threads;
         ThreadFactory tf = r -> {
-            Thread t = new Thread(r, "moelab-simd");
+            Thread t = new Thread(r, "moelab-kernels");
             t.setDaemon(true);
             return t;
         };

@@ -1,9 +1,16 @@
-package moelab.routing;
+package moelab.nn;
 
 import moelab.autograd.Parameters;
 import moelab.config.ConfigException;
-import moelab.nn.MoeConfig;
-import moelab.nn.MoeFeedForward;
+import moelab.routing.BalanceConfig;
+import moelab.routing.Balancing;
+import moelab.routing.Capacity;
+import moelab.routing.DropPolicy;
+import moelab.routing.Router;
+import moelab.routing.RoutingRecord;
+import moelab.routing.Scope;
+import moelab.routing.TokenInfo;
+import moelab.routing.TopKRouter;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -16,31 +23,31 @@ class RoutersTest {
 
     @Test
     void buildsEveryMethodAndScope() {
-        for (String m : new String[]{"none", "lbl", "eb", "sh", "ba"})
-            for (String s : new String[]{"sequence", "micro_batch", "global"}) {
+        for (Balancing m : Balancing.values())
+            for (Scope s : Scope.values()) {
                 MoeConfig c = MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig(m, s).withGroupSequences(1));
                 TopKRouter r = (TopKRouter) Routers.create(c, 0);
-                assertEquals(m, r.method().name());
-                assertEquals(Scope.parse(s), r.scope());
+                assertEquals(m.toString(), r.method().name());
+                assertEquals(s, r.scope());
                 MoeFeedForward ffn = new MoeFeedForward("moe.", 0, 6, c, 0.5, 0.5, new Parameters(), new Random(1), r);
                 RoutingRecord rec = ffn.forward(Tensor.randn(new Random(2), 1f, 12, 6), TokenInfo.of(3, 4), true).routing();
                 assertEquals(24, rec.selected().length, m + "/" + s);
             }
-        var e = assertThrows(ConfigException.class, () -> new BalanceConfig("aux", "global"));
+        var e = assertThrows(ConfigException.class, () -> ConfigException.named("model.moe.balance.method", "aux", Balancing.class));
         assertTrue(e.getMessage().contains("model.moe.balance.method"), e.getMessage());
     }
 
     @Test
     void jointMethodsAtGlobalScopeNeedOneForwardPass() {
-        for (String m : new String[]{"sh", "ba"}) {
-            MoeConfig c = MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig(m, "global"));
+        for (Balancing m : new Balancing[]{Balancing.SH, Balancing.BA}) {
+            MoeConfig c = MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig(m, Scope.GLOBAL));
             var e = assertThrows(ConfigException.class, () -> Routers.checkGradAccum(c, 4));
             assertTrue(e.getMessage().contains("train.grad_accum: 1") && e.getMessage().contains("group_sequences"), e.getMessage());
             Routers.checkGradAccum(c, 1);
-            Routers.checkGradAccum(MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig(m, "micro_batch")), 4);
+            Routers.checkGradAccum(MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig(m, Scope.MICRO_BATCH)), 4);
         }
-        Routers.checkGradAccum(MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig("lbl", "global")), 4);
-        Routers.checkGradAccum(MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig("eb", "global")), 4);
+        Routers.checkGradAccum(MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig(Balancing.LBL, Scope.GLOBAL)), 4);
+        Routers.checkGradAccum(MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig(Balancing.EB, Scope.GLOBAL)), 4);
     }
 
     @Test
@@ -48,18 +55,18 @@ class RoutersTest {
         // 4 sequences of 3 tokens, 2 sequences per micro-batch: C = ceil(cf k T_mb / E) = ceil(1 * 1 * 6 / 2) = 3 per group
         int[] experts = new int[12];   // everyone asks for expert 0
         float[] probs = new float[24];
-        boolean[] kept = Capacity.applyGroups(experts, probs, Scope.microBatches(TokenInfo.of(4, 3), 12, 2), 2, 1, 1.0, "position");
+        boolean[] kept = Capacity.applyGroups(experts, probs, Scope.microBatches(TokenInfo.of(4, 3), 12, 2), 2, 1, 1.0, DropPolicy.POSITION);
         boolean[] want = {true, true, true, false, false, false, true, true, true, false, false, false};
         assertArrayEquals(want, kept);
         assertEquals(3, Capacity.perExpert(1.0, 1, 6, 2));
         // one group: C = ceil(12 / 2) = 6
-        boolean[] whole = Capacity.applyGroups(experts, probs, Scope.microBatches(TokenInfo.of(4, 3), 12, 0), 2, 1, 1.0, "position");
+        boolean[] whole = Capacity.applyGroups(experts, probs, Scope.microBatches(TokenInfo.of(4, 3), 12, 0), 2, 1, 1.0, DropPolicy.POSITION);
         int n = 0;
         for (boolean b : whole) if (b) n++;
         assertEquals(6, n);
         // through the layer: every emulated micro-batch keeps at most C routes per expert
-        MoeConfig c = new MoeConfig(4, 2, 3, 0, "all", false, 1.0, "probs", 0.01, 0, "topk")
-                .withBalance(new BalanceConfig("none", "micro_batch").withGroupSequences(1));
+        MoeConfig c = MoeConfig.defaults(4, 2, 3).withCapacityFactor(1.0)
+                .withBalance(new BalanceConfig(Balancing.NONE, Scope.MICRO_BATCH).withGroupSequences(1));
         MoeFeedForward ffn = new MoeFeedForward("moe.", 0, 6, c, 0.5, 0.5, new Parameters(), new Random(1), Routers.create(c, 0));
         RoutingRecord r = ffn.forward(Tensor.randn(new Random(3), 1f, 15, 6), TokenInfo.of(3, 5), true).routing();
         int cap = Capacity.perExpert(1.0, 2, 5, 4);

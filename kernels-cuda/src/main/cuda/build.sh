@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the CUDA kernels with nvcc. Used by the kernels-cuda Maven build and by hand.
-#   native/cuda/build.sh fatbin OUT_DIR     -> OUT_DIR/moelab/cuda/moelab_kernels.fatbin + build-info.properties
-#   native/cuda/build.sh selftest OUT_DIR   -> OUT_DIR/cuda_selftest (standalone test + benchmark, no JVM)
+#   kernels-cuda/src/main/cuda/build.sh fatbin OUT_DIR     -> OUT_DIR/moelab/cuda/moelab_kernels.fatbin + build-info.properties
+#   kernels-cuda/src/main/cuda/build.sh selftest OUT_DIR   -> OUT_DIR/cuda_selftest (standalone test + benchmark, no JVM)
 # nvcc is taken from $NVCC, then PATH, then /usr/local/cuda/bin (MOELAB_NO_NVCC=1: none). Without nvcc, 'fatbin' prints
 # that the CUDA back end is unavailable and succeeds (the build goes on without it); 'selftest' fails.
 set -euo pipefail

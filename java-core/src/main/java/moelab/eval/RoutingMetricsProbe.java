@@ -1,6 +1,7 @@
-package moelab.metrics;
+package moelab.eval;
 
 import moelab.data.Batch;
+import moelab.metrics.RoutingMetrics;
 import moelab.nn.Transformer;
 import moelab.train.EvalMetrics;
 import moelab.train.EvalProbe;

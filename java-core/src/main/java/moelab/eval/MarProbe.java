@@ -1,4 +1,4 @@
-package moelab.routing.mar;
+package moelab.eval;
 
 import moelab.autograd.NoGrad;
 import moelab.data.Batch;

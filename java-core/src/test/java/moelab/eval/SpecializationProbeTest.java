@@ -1,6 +1,7 @@
-package moelab.losses;
+package moelab.eval;
 
 import moelab.data.Batch;
+import moelab.losses.VarianceLoss;
 import moelab.nn.ModelConfig;
 import moelab.nn.MoeConfig;
 import moelab.nn.Transformer;
@@ -22,7 +23,7 @@ class SpecializationProbeTest {
     static final int E = 4, K = 2, SEQ = 10, VOCAB = 20;
 
     static Transformer model() {
-        MoeConfig moe = new MoeConfig(E, K, 12, 0, "1,2", false, 0.0, "probs", 0.01, 0.0, "topk");
+        MoeConfig moe = MoeConfig.defaults(E, K, 12).withLayers("1,2");
         return new Transformer(new ModelConfig(VOCAB, 16, 2, 3, 24, SEQ, false, 10000, 1e-5f, 0.3, moe), 5);
     }
 

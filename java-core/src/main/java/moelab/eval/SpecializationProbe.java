@@ -1,6 +1,8 @@
-package moelab.losses;
+package moelab.eval;
 
 import moelab.data.Batch;
+import moelab.losses.ExpertLosses;
+import moelab.losses.OrthogonalityLoss;
 import moelab.nn.Transformer;
 import moelab.routing.Router;
 import moelab.routing.RoutingRecord;

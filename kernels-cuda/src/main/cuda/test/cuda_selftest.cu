@@ -1,5 +1,5 @@
 // Standalone test and benchmark of the moelab CUDA kernels: no JVM needed.
-//   native/cuda/build.sh selftest OUT && OUT/cuda_selftest [--bench-only|--test-only]
+//   kernels-cuda/src/main/cuda/build.sh selftest OUT && OUT/cuda_selftest [--bench-only|--test-only]
 // Checks every kernel against a CPU reference (double accumulation) on awkward shapes (sizes 1,
 // primes, experts with 0 and 1 rows, ties in top-k), then times the grouped expert GEMMs against
 // cuBLAS (an SGEMM per expert, fp32, default math mode: no TF32) and prints TFLOP/s and % of cuBLAS.

@@ -1,0 +1,60 @@
+package moelab.nn;
+
+import moelab.config.ConfigException;
+import moelab.routing.BalanceConfig;
+import moelab.routing.BalancingMethod;
+import moelab.routing.Balancing;
+import moelab.routing.ReferenceGates;
+import moelab.routing.ReferenceRouter;
+import moelab.routing.Router;
+import moelab.routing.Scope;
+import moelab.routing.TopKRouter;
+import moelab.routing.mar.MarRouter;
+
+/**
+ * Builds the router named in the config, one instance per MoE layer: topk = the learned router
+ * with model.moe.balance's method and scope, reference = the domain-block oracle. It lives beside
+ * {@link MoeConfig} because it reads it; the routing packages below know no model config.
+ */
+public final class Routers {
+    private Routers() {}
+
+    /** The router of MoE layer {@code layer}: {@link #create}'s, wrapped in MAR when model.moe.mar.enabled. */
+    public static Router forLayer(MoeConfig cfg, int layer) {
+        Router base = create(cfg, layer);
+        return cfg.mar().enabled() ? new MarRouter(base, cfg.mar(), layer) : base;
+    }
+
+    public static Router create(MoeConfig cfg, int layer) {
+        BalanceConfig b = cfg.balance();
+        return switch (cfg.router()) {
+            case TOPK -> new TopKRouter(cfg.normTopK(), cfg.zLossCoef(), method(cfg), b.scope(), b.groupSequences());
+            case REFERENCE -> {
+                ConfigException.require(cfg.experts() % b.domains() == 0, "model.moe.balance.domains",
+                        "the reference router needs D=" + b.domains() + " to divide model.moe.experts=" + cfg.experts());
+                ConfigException.require(cfg.topK() <= cfg.experts() / b.domains(), "model.moe.top_k",
+                        "the reference router needs k <= E/D = " + cfg.experts() / b.domains() + ", got " + cfg.topK());
+                yield new ReferenceRouter(b.domains(), b.referenceGates() == ReferenceGates.UNIFORM);
+            }
+        };
+    }
+
+    /** The balancing method of model.moe.balance.method (LBL takes model.moe.aux_loss_coef). */
+    public static BalancingMethod method(MoeConfig cfg) {
+        return cfg.balance().method().create(cfg.balance(), cfg.experts(), cfg.auxLossCoef());
+    }
+
+    /**
+     * Methods that select jointly (SH, BA; see {@link Balancing#joint}) at global scope balance
+     * the whole optimizer batch at once, which needs it in one forward pass: with
+     * train.grad_accum > 1 that is a config error.
+     */
+    public static void checkGradAccum(MoeConfig cfg, int gradAccum) {
+        if (cfg == null || cfg.router() != RouterKind.TOPK) return;
+        BalanceConfig b = cfg.balance();
+        boolean joint = b.method().joint();
+        ConfigException.require(!(joint && b.scope() == Scope.GLOBAL && gradAccum > 1), "model.moe.balance.scope",
+                "global scope with method " + b.method() + " solves the whole optimizer batch jointly and needs it in one forward pass: "
+                        + "set train.grad_accum: 1 (got " + gradAccum + ") and emulate micro-batches with model.moe.balance.group_sequences");
+    }
+}
