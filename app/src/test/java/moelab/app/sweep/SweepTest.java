@@ -134,7 +134,7 @@ class SweepTest {
         assertTrue(main.isReference(main.runs().get(6)) && !main.isReference(main.runs().get(0)));
         assertEquals(2, SweepCommand.defaultJobs(main, 2), "one run per core on 2 cores");
         assertEquals(1.0, main.runs().get(10).config().model().moe().capacityFactor(), 0);
-        assertEquals("global", main.runs().get(10).config().model().moe().balance().scope());
+        assertEquals("global", main.runs().get(10).config().model().moe().balance().scope().toString());
         assertEquals(Map.of("model.moe.router", "reference"), f.reference());
         var cfg = moelab.app.config.ConfigLoader.load(moelab.app.config.ConfigLoader.source("testbed"), List.of());
         assertEquals(32, cfg.model().moe().experts());
