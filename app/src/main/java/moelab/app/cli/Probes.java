@@ -20,10 +20,10 @@ public final class Probes {
     public static List<EvalProbe> probes(RunConfig cfg, List<String> domainNames) {
         List<EvalProbe> p = new ArrayList<>();
         if (cfg.model().moe() != null && !domainNames.isEmpty())
-            p.add(new RoutingMetricsProbe(domainNames));          // testbed routing metrics (issue 5)
+            p.add(new RoutingMetricsProbe(domainNames));          // testbed routing metrics
         if (cfg.model().moe() != null)
-            p.add(new SpecializationProbe());                     // spec.* expert-specialization metrics (issue 7)
-        if (cfg.model().moe() != null && cfg.model().moe().mar().probeBatches() > 0)   // mar.* pseudo-balance diagnostics (issue 6)
+            p.add(new SpecializationProbe());                     // spec.* expert-specialization metrics
+        if (cfg.model().moe() != null && cfg.model().moe().mar().probeBatches() > 0)   // mar.* pseudo-balance diagnostics
             p.add(new MarProbe(cfg.model().moe().mar().probeBatches(), 256));
         return p;
     }
