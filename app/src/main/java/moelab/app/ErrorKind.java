@@ -1,6 +1,6 @@
 package moelab.app;
 
-import moelab.autograd.NonFiniteException;
+import moelab.tensor.NonFiniteException;
 import moelab.config.ConfigException;
 import moelab.data.DataException;
 import moelab.train.CheckpointException;

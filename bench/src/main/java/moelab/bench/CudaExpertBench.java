@@ -2,7 +2,7 @@ package moelab.bench;
 
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import moelab.autograd.Autograd;
+import moelab.tensor.Autograd;
 import moelab.cuda.Cuda;
 import moelab.cuda.CudaContext;
 import moelab.cuda.CudaMoeExperts;

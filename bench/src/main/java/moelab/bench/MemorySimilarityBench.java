@@ -2,8 +2,8 @@ package moelab.bench;
 
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import moelab.autograd.NoGrad;
-import moelab.autograd.Parameters;
+import moelab.tensor.NoGrad;
+import moelab.tensor.Parameters;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.nn.MoeConfig;

@@ -2,7 +2,7 @@ package moelab.bench;
 
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.kernels.Backends;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;

@@ -1,6 +1,6 @@
 package moelab.eval;
 
-import moelab.autograd.NoGrad;
+import moelab.tensor.NoGrad;
 import moelab.data.Batch;
 import moelab.nn.MoeFeedForward;
 import moelab.nn.Transformer;

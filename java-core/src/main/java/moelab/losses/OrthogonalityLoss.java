@@ -1,6 +1,6 @@
 package moelab.losses;
 
-import moelab.autograd.Autograd;
+import moelab.tensor.Autograd;
 import moelab.tensor.Shape;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;

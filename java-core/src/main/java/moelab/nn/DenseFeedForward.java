@@ -1,6 +1,6 @@
 package moelab.nn;
 
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.ops.Activations;
 import moelab.ops.MatMul;
 import moelab.tensor.Tensor;

@@ -1,7 +1,7 @@
 package moelab.nn;
 
-import moelab.autograd.Autograd;
-import moelab.autograd.BackwardFn;
+import moelab.tensor.Autograd;
+import moelab.tensor.BackwardFn;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.kernels.Profile;

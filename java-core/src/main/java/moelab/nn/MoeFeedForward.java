@@ -1,6 +1,6 @@
 package moelab.nn;
 
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.kernels.Profile;
 import moelab.losses.ExpertLosses;
 import moelab.ops.Activations;

@@ -2,7 +2,7 @@ package moelab.ops;
 
 import java.util.Arrays;
 
-import moelab.autograd.Autograd;
+import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;

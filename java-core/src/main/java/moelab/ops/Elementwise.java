@@ -1,7 +1,7 @@
 package moelab.ops;
 
-import moelab.autograd.Autograd;
-import moelab.autograd.NonFiniteException;
+import moelab.tensor.Autograd;
+import moelab.tensor.NonFiniteException;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;

@@ -1,6 +1,6 @@
 package moelab.ops;
 
-import moelab.autograd.Autograd;
+import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;

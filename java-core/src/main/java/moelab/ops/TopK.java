@@ -1,6 +1,6 @@
 package moelab.ops;
 
-import moelab.autograd.Autograd;
+import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.tensor.Shape;
 import moelab.tensor.ShapeException;

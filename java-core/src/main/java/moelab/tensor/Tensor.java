@@ -1,8 +1,5 @@
 package moelab.tensor;
 
-import moelab.autograd.Autograd;
-import moelab.autograd.GradPool;
-import moelab.autograd.Node;
 
 import java.util.Arrays;
 import java.util.Random;

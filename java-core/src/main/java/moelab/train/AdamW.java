@@ -1,6 +1,6 @@
 package moelab.train;
 
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Tensor;

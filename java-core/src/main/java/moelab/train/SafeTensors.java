@@ -1,6 +1,6 @@
 package moelab.train;
 
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.tensor.Shape;
 import moelab.tensor.Tensor;
 

@@ -1,8 +1,8 @@
 package moelab.train;
 
-import moelab.autograd.Autograd;
-import moelab.autograd.NoGrad;
-import moelab.autograd.NonFiniteException;
+import moelab.tensor.Autograd;
+import moelab.tensor.NoGrad;
+import moelab.tensor.NonFiniteException;
 import moelab.data.Batch;
 import moelab.data.BatchSource;
 import moelab.kernels.Backends;

@@ -1,6 +1,6 @@
 package moelab.kernels;
 
-import moelab.autograd.Autograd;
+import moelab.tensor.Autograd;
 import moelab.ops.Attention;
 import moelab.ops.MatMul;
 import moelab.tensor.Tensor;

@@ -1,6 +1,6 @@
 package moelab.losses;
 
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;
 import moelab.nn.Routers;
@@ -62,7 +62,7 @@ class ExpertLossLayerTest {
                 Tensor x = Tensor.randn(new Random(6), 1f, t, 5).requiresGrad(true);
                 Map<String, Tensor> p = params.asMap();
                 if (detach) x.requiresGrad(false); // a stop-gradient: x's true derivative is not what backward gives, by design
-                moelab.autograd.GradCheck.check("detach=" + detach + " T=" + t, new moelab.autograd.GradCheck.Tolerance(1e-3, 3e-3, 3e-2),
+                moelab.tensor.GradCheck.check("detach=" + detach + " T=" + t, new moelab.tensor.GradCheck.Tolerance(1e-3, 3e-3, 3e-2),
                         in -> ffn.forward(in[0], TokenInfo.of(1, t), true).auxLoss(),
                         x, p.get("moe.router"), p.get("moe.w1"), p.get("moe.w2"), p.get("moe.w3"));
             }

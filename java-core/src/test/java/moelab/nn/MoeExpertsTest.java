@@ -1,7 +1,7 @@
 package moelab.nn;
 
-import moelab.autograd.Autograd;
-import moelab.autograd.GradCheck;
+import moelab.tensor.Autograd;
+import moelab.tensor.GradCheck;
 import moelab.kernels.Backends;
 import moelab.kernels.ExpertLoop;
 import moelab.kernels.Kernels;
@@ -302,7 +302,7 @@ class MoeExpertsTest {
         ExpertBuffers buffers = new ExpertBuffers();
         Case c = randomCase(42, 5, 4, 3, 3, 2, null, null);
         MoeExperts.Result eval;
-        try (moelab.autograd.NoGrad ng = moelab.autograd.NoGrad.enter()) { // no backward will come: the buffers go back at once
+        try (moelab.tensor.NoGrad ng = moelab.tensor.NoGrad.enter()) { // no backward will come: the buffers go back at once
             eval = MoeExperts.forward(c.x, c.gates, c.w1, c.w3, c.w2, c.experts, c.kept, buffers);
         }
         MoeExperts.forward(c.x, c.gates, c.w1, c.w3, c.w2, c.experts, c.kept, buffers);

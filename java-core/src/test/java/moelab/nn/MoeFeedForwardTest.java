@@ -1,8 +1,8 @@
 package moelab.nn;
 
-import moelab.autograd.Autograd;
-import moelab.autograd.GradCheck;
-import moelab.autograd.Parameters;
+import moelab.tensor.Autograd;
+import moelab.tensor.GradCheck;
+import moelab.tensor.Parameters;
 import moelab.ops.Elementwise;
 import moelab.ops.Join;
 import moelab.ops.Reduce;

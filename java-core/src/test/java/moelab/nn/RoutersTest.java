@@ -1,6 +1,6 @@
 package moelab.nn;
 
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.config.ConfigException;
 import moelab.routing.BalanceConfig;
 import moelab.routing.Balancing;

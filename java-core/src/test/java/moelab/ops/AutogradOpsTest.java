@@ -1,8 +1,8 @@
 package moelab.ops;
 
-import moelab.autograd.Autograd;
-import moelab.autograd.NoGrad;
-import moelab.autograd.NonFiniteException;
+import moelab.tensor.Autograd;
+import moelab.tensor.NoGrad;
+import moelab.tensor.NonFiniteException;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

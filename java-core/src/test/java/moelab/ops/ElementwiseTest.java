@@ -1,7 +1,7 @@
 package moelab.ops;
 
-import moelab.autograd.GradCheck;
-import moelab.autograd.NonFiniteException;
+import moelab.tensor.GradCheck;
+import moelab.tensor.NonFiniteException;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;

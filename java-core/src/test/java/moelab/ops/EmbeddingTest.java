@@ -1,7 +1,7 @@
 package moelab.ops;
 
-import moelab.autograd.Autograd;
-import moelab.autograd.GradCheck;
+import moelab.tensor.Autograd;
+import moelab.tensor.GradCheck;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;

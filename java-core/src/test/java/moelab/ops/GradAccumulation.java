@@ -1,6 +1,6 @@
 package moelab.ops;
 
-import moelab.autograd.Autograd;
+import moelab.tensor.Autograd;
 import moelab.tensor.Tensor;
 
 import java.util.function.Function;

@@ -1,6 +1,6 @@
 package moelab.ops;
 
-import moelab.autograd.GradCheck;
+import moelab.tensor.GradCheck;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;

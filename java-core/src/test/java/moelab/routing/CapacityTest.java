@@ -1,6 +1,6 @@
 package moelab.routing;
 
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.config.ConfigException;
 import moelab.nn.MoeConfig;
 import moelab.nn.MoeFeedForward;

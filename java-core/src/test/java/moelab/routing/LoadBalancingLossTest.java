@@ -1,6 +1,6 @@
 package moelab.routing;
 
-import moelab.autograd.GradCheck;
+import moelab.tensor.GradCheck;
 import moelab.ops.Softmax;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;

@@ -66,13 +66,13 @@ class SinkhornBalancingTest {
         Routing r = route(sh, z, k, TokenInfo.of(1, t), true);
         assertNull(r.auxLoss());
         float[] w = Tensor.randn(new Random(5), 1f, t, k).toArray();
-        moelab.autograd.Autograd.backward(r.gates(), w);
+        moelab.tensor.Autograd.backward(r.gates(), w);
         float[] g = z.grad().clone();
         // the same gates computed directly from the fixed selection give the same gradient
         Tensor z2 = Tensor.of(z.toArray(), t, e).requiresGrad(true);
         Tensor direct = Softmax.softmax(Indexing.gather(z2, r.experts(), k), -1);
         assertArrayEquals(direct.toArray(), r.gates().toArray(), 1e-7f);
-        moelab.autograd.Autograd.backward(direct, w);
+        moelab.tensor.Autograd.backward(direct, w);
         assertArrayEquals(z2.grad(), g, 1e-7f);
     }
 }

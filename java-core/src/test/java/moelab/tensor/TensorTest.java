@@ -1,6 +1,5 @@
 package moelab.tensor;
 
-import moelab.autograd.Parameters;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;

@@ -1,6 +1,6 @@
 package moelab.train;
 
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

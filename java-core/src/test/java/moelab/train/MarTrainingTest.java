@@ -1,6 +1,6 @@
 package moelab.train;
 
-import moelab.autograd.NoGrad;
+import moelab.tensor.NoGrad;
 import moelab.data.Batch;
 import moelab.nn.ModelConfig;
 import moelab.nn.MoeConfig;

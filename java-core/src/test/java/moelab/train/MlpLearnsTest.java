@@ -1,7 +1,7 @@
 package moelab.train;
 
-import moelab.autograd.NoGrad;
-import moelab.autograd.Parameters;
+import moelab.tensor.NoGrad;
+import moelab.tensor.Parameters;
 import moelab.ops.Activations;
 import moelab.ops.CrossEntropy;
 import moelab.ops.Elementwise;

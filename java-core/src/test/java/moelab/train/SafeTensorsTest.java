@@ -1,6 +1,6 @@
 package moelab.train;
 
-import moelab.autograd.Parameters;
+import moelab.tensor.Parameters;
 import moelab.nn.Transformer;
 import moelab.routing.TokenInfo;
 import moelab.train.SafeTensors.SafeTensorsException;

@@ -201,7 +201,7 @@ class TrainerTest {
         m.parameters().get("final_norm").data()[0] = Float.NaN;
         float[] before = snapshot(m);
         Trainer t = new Trainer(m, train(2, 2, 1), bad, List.of(), List.of(), List.of());
-        var e = assertThrows(moelab.autograd.NonFiniteException.class, t::step);
+        var e = assertThrows(moelab.tensor.NonFiniteException.class, t::step);
         assertTrue(e.getMessage().contains("step 0") && e.getMessage().contains("NaN"), e.getMessage());
         assertSameBits(before, snapshot(m), "weights");
         assertEquals(0, t.stepCount());

@@ -3,7 +3,7 @@ package moelab.cuda;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
-import moelab.autograd.Autograd;
+import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.ScalarKernels;
 import moelab.nn.ExpertDispatch;

@@ -1,6 +1,6 @@
 package moelab.app.demo;
 
-import moelab.autograd.NoGrad;
+import moelab.tensor.NoGrad;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.nn.ModelConfig;

@@ -1,6 +1,6 @@
 package moelab.app.lm;
 
-import moelab.autograd.NoGrad;
+import moelab.tensor.NoGrad;
 import moelab.data.Tokenizer;
 import moelab.nn.Transformer;
 import moelab.routing.Routing;

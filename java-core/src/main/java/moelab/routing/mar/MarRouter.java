@@ -1,6 +1,6 @@
 package moelab.routing.mar;
 
-import moelab.autograd.NoGrad;
+import moelab.tensor.NoGrad;
 import moelab.ops.Elementwise;
 import moelab.routing.Router;
 import moelab.routing.Routing;

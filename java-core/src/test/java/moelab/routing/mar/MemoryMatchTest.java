@@ -1,7 +1,7 @@
 package moelab.routing.mar;
 
-import moelab.autograd.GradCheck;
-import moelab.autograd.NoGrad;
+import moelab.tensor.GradCheck;
+import moelab.tensor.NoGrad;
 import moelab.kernels.ScalarKernels;
 import moelab.ops.Elementwise;
 import moelab.ops.Reduce;

@@ -1,6 +1,5 @@
-package moelab.autograd;
+package moelab.tensor;
 
-import moelab.tensor.Tensor;
 
 import java.util.Random;
 import java.util.function.Function;

@@ -1,4 +1,4 @@
-package moelab.autograd;
+package moelab.tensor;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package moelab.autograd;
+package moelab.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 import moelab.ops.Elementwise;
 import moelab.ops.Reduce;
-import moelab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 /** Intermediate gradients are recycled through {@link GradPool}; leaf gradients never are. */

@@ -1,6 +1,5 @@
-package moelab.autograd;
+package moelab.tensor;
 
-import moelab.tensor.Tensor;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;

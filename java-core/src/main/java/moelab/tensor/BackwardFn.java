@@ -1,4 +1,4 @@
-package moelab.autograd;
+package moelab.tensor;
 
 /** An op's backward: given dL/d(output) (logical row-major), add dL/d(input) into each input's grad. */
 @FunctionalInterface

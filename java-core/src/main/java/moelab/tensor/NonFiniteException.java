@@ -1,4 +1,4 @@
-package moelab.autograd;
+package moelab.tensor;
 
 /** Thrown when NaN/Inf detection is on and an op produced a non-finite value. */
 public final class NonFiniteException extends ArithmeticException {

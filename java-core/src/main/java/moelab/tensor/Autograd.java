@@ -1,7 +1,5 @@
-package moelab.autograd;
+package moelab.tensor;
 
-import moelab.tensor.Shape;
-import moelab.tensor.Tensor;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package moelab.autograd;
+package moelab.tensor;
 
 /** {@code try (var ng = NoGrad.enter()) { ... }}: ops inside record nothing on the tape. Nests. */
 public final class NoGrad implements AutoCloseable {

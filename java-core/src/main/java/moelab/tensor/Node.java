@@ -1,6 +1,5 @@
-package moelab.autograd;
+package moelab.tensor;
 
-import moelab.tensor.Tensor;
 
 /** One recorded op on the tape: its name, its inputs and its backward closure. */
 public record Node(String op, Tensor[] inputs, BackwardFn backward) {}
