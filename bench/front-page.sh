@@ -9,7 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/bench/results/$(date -u +%F)}"
 mkdir -p "$OUT"
 cd "$ROOT"
-python3 -c "import torch" 2>/dev/null || { echo "front-page: PyTorch is missing (pip install torch)" >&2; exit 1; }
+python3 -c "import torch" 2>/dev/null || { echo "front-page: PyTorch is missing (pip install torch; a +cpu wheel is enough)" >&2; exit 1; }
 ./moe mvn -q -o -DskipTests package
 
 { date -u; lscpu | grep -E "Model name|CPU family|Model:|L1d|L2|L3|^CPU\(s\)|Flags"; uptime
