@@ -32,12 +32,31 @@ public final class ExpertLoop {
                                 float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
                                 float[] a, float[] b, float[] h, float[] dy,
                                 float[] dx, float[] dw1, float[] dw3, float[] dw2) {
+        backward(kr, new Scratch(), experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2);
+    }
+
+    /** The backward's dH, dA, dB [largest block, f], grown on demand: a back end keeps one to reuse across calls. */
+    public static final class Scratch {
+        float[] dh = new float[0], da = new float[0], db = new float[0];
+
+        void ensure(int n) {
+            if (dh.length >= n) return;
+            int cap = n + n / 8; // the blocks change a little from step to step
+            dh = new float[cap]; da = new float[cap]; db = new float[cap];
+        }
+    }
+
+    /** The same backward with the caller's scratch (steady-state calls allocate nothing). */
+    public static void backward(Kernels kr, Scratch scratch, int experts, int d, int f, int[] offsets, float[] x,
+                                float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
+                                float[] a, float[] b, float[] h, float[] dy,
+                                float[] dx, float[] dw1, float[] dw3, float[] dw2) {
         checkPlan("expertsBackward", experts, offsets);
         boolean needAB = dx != null || dw1 != null || dw3 != null;
         int maxN = 0;
         for (int e = 0; e < experts; e++) maxN = Math.max(maxN, offsets[e + 1] - offsets[e]);
-        float[] dh = needAB ? new float[maxN * f] : null, da = needAB ? new float[maxN * f] : null,
-                db = needAB ? new float[maxN * f] : null;
+        if (needAB) scratch.ensure(maxN * f);
+        float[] dh = scratch.dh, da = scratch.da, db = scratch.db;
         for (int e = 0; e < experts; e++) {
             int o = offsets[e], n = offsets[e + 1] - o;
             if (n == 0) continue;

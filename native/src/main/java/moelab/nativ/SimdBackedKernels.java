@@ -23,6 +23,9 @@ abstract class SimdBackedKernels extends ForwardingKernels {
         return "it runs on the SIMD kernels, and the simd back end (module kernels-simd) is not on the class path";
     }
 
+    /** The grouped experts' backward scratch, kept across calls (calls come from one thread at a time). */
+    private final ExpertLoop.Scratch expertScratch = new ExpertLoop.Scratch();
+
     // x [S,d], w1, w3 [E,d,f], w2 [E,f,d] -> a, b, h [S,f], y [S,d]
     @Override
     public void expertsForward(int experts, int d, int f, int[] offsets, float[] x,
@@ -37,6 +40,6 @@ abstract class SimdBackedKernels extends ForwardingKernels {
                                 float[] w1, int w1Off, float[] w3, int w3Off, float[] w2, int w2Off,
                                 float[] a, float[] b, float[] h, float[] dy,
                                 float[] dx, float[] dw1, float[] dw3, float[] dw2) {
-        ExpertLoop.backward(this, experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2);
+        ExpertLoop.backward(this, expertScratch, experts, d, f, offsets, x, w1, w1Off, w3, w3Off, w2, w2Off, a, b, h, dy, dx, dw1, dw3, dw2);
     }
 }
