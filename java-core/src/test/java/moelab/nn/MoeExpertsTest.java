@@ -62,6 +62,11 @@ class MoeExpertsTest {
                 ? MoeExperts.forward(c.x, c.gates, c.w1, c.w3, c.w2, c.experts, c.kept).out()
                 : MoeFeedForward.composedExperts(c.x, c.gates, c.w1, c.w3, c.w2, c.experts, c.kept);
         assertArrayEquals(new int[]{c.t(), c.d()}, out.shape());
+        return backwardAndGrads(c, out);
+    }
+
+    /** out's values and the five inputs' gradients after backward from a fixed dout; gradients cleared after. */
+    static float[][] backwardAndGrads(Case c, Tensor out) {
         Random rng = new Random(99);
         float[] seed = new float[out.numel()];
         for (int i = 0; i < seed.length; i++) seed[i] = (float) rng.nextGaussian();
@@ -250,16 +255,7 @@ class MoeExpertsTest {
     /** Forward and backward through the layer's pooled buffers: out and the five gradients. */
     private static float[][] runPooled(Case c, ExpertBuffers buffers) {
         for (Tensor in : c.inputs()) in.clearGrad();
-        Tensor out = MoeExperts.forward(c.x, c.gates, c.w1, c.w3, c.w2, c.experts, c.kept, buffers).out();
-        Random rng = new Random(99);
-        float[] seed = new float[out.numel()];
-        for (int i = 0; i < seed.length; i++) seed[i] = (float) rng.nextGaussian();
-        Autograd.backward(out, seed);
-        float[][] r = new float[6][];
-        r[0] = out.toArray();
-        Tensor[] ins = c.inputs();
-        for (int i = 0; i < ins.length; i++) r[i + 1] = ins[i].grad().clone();
-        return r;
+        return backwardAndGrads(c, MoeExperts.forward(c.x, c.gates, c.w1, c.w3, c.w2, c.experts, c.kept, buffers).out());
     }
 
     @Test

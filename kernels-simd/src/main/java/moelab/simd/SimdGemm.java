@@ -239,8 +239,8 @@ final class SimdGemm {
                             int cols = Math.min(NR, nc - jr);
                             int bIdx = (jr / NR) * kc * NR;
                             int tileOff = (ic + ir) * ldc + jc + jr;
-                            // one call site per micro-kernel: a second copy inlined here would push C2
-                            // past its inlining budget, and the packing calls would then box vectors
+                            // one call site per micro-kernel: with a second copy written out here the
+                            // packing boxed its vectors in the training step (JFR; docs/vector-api-notes.md)
                             for (int product = 0; product < products; product++) {
                                 float[] bq = product == 0 ? bp : bp2, cq = product == 0 ? c : c2;
                                 int cIdx = (product == 0 ? cOff : c2Off) + tileOff;

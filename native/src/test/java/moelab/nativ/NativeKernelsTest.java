@@ -59,6 +59,8 @@ class NativeKernelsTest extends KernelContractTest {
         assertEquals("native", k.name());
         assertEquals(2, k.threads());
         assertTrue(Backends.availableNames().contains("native"), Backends.availableNames().toString());
+        // where it runs it is what auto picks: the first available back end by priority
+        assertEquals("native", Backends.availableNames().get(0), "auto's choice, " + Backends.availableNames());
     }
 
     /** Each output is computed the same way whatever the split over threads: 1, 2 and 3 threads give the same bits. */
