@@ -18,7 +18,7 @@ import java.util.stream.IntStream;
  * shape) once, about 1 GFLOP each, so the phases in which the host is busier hit all of them
  * alike; JMH instead runs one benchmark for several seconds before the next.
  * <pre>
- *   ./moe bench GemmCpuTime [shapes, comma separated, GemmBench names; '' = all 12] [rounds] [back ends: simd,native,openblas,scalar]
+ *   ./moe bench GemmCpuTime [shapes, comma separated, GemmBench names; '' = all 12] [rounds] [back ends: simd,native,openblas,blis,scalar]
  * </pre>
  * Prints per shape the median over rounds of GFLOP/s (2*m*n*k per call) and its share of the
  * median FMA peak; rounds alternate the peak loop and all shapes, so drift hits both alike. It

@@ -3,6 +3,7 @@ package moelab.bench;
 import java.util.concurrent.TimeUnit;
 import moelab.kernels.Kernels;
 import moelab.kernels.ScalarKernels;
+import moelab.nativ.BlisKernels;
 import moelab.nativ.NativeKernels;
 import moelab.nativ.OpenBlasKernels;
 import moelab.simd.SimdKernels;
@@ -43,7 +44,8 @@ public class PeerGemmBench {
             case "simd" -> new SimdKernels(1);
             case "native" -> new NativeKernels(1);
             case "openblas" -> new OpenBlasKernels(1);
-            default -> throw new IllegalArgumentException("unknown impl '" + impl + "'; known: scalar, simd, native, openblas");
+            case "blis" -> new BlisKernels(1);
+            default -> throw new IllegalArgumentException("unknown impl '" + impl + "'; known: scalar, simd, native, openblas, blis");
         };
     }
 

@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * Finds and loads shared libraries for the FFM bindings, once per JVM: libmoelab.so (built by the
  * Maven build from native/src/main/c, carried in the jar and extracted to a temp file) and the
- * system's OpenBLAS. A library that cannot load leaves a reason instead of an exception, so the
+ * system's OpenBLAS and BLIS (benchmark peers). A library that cannot load leaves a reason instead of an exception, so the
  * back ends can report themselves unavailable.
  */
 public final class NativeLibrary {
@@ -29,9 +29,11 @@ public final class NativeLibrary {
 
     private static final class MoelabHolder { static final Loaded LOADED = loadMoelab(); }
     private static final class OpenBlasHolder { static final Loaded LOADED = loadOpenBlas(); }
+    private static final class BlisHolder { static final Loaded LOADED = loadBlis(); }
 
     static Loaded moelab() { return MoelabHolder.LOADED; }
     static Loaded openBlas() { return OpenBlasHolder.LOADED; }
+    static Loaded blis() { return BlisHolder.LOADED; }
 
     private static Loaded loadMoelab() {
         String platform = platformProblem();
@@ -63,18 +65,38 @@ public final class NativeLibrary {
     }
 
     private static Loaded loadOpenBlas() {
+        return loadFirst(openBlasCandidates(), List.of("cblas_sgemm", "openblas_set_num_threads"), "no OpenBLAS library found; tried",
+                ". Install it (Debian: apt-get install libopenblas0-pthread) or set MOELAB_OPENBLAS to libopenblas.so.0");
+    }
+
+    /** Debian's BLIS (the serial build); MOELAB_BLIS / moelab.blis names another file. */
+    static List<Path> blisCandidates() {
+        String own = System.getProperty("moelab.blis", System.getenv("MOELAB_BLIS"));
+        if (own != null && !own.isBlank()) return List.of(Path.of(own.trim()));
+        return List.of(Path.of("/usr/lib/x86_64-linux-gnu/blis-serial/libblis.so.4"),
+                Path.of("/usr/lib/x86_64-linux-gnu/libblis.so.4"));
+    }
+
+    private static Loaded loadBlis() {
+        return loadFirst(blisCandidates(), List.of("cblas_sgemm", "bli_arch_query_id", "bli_arch_string", "bli_info_get_version_str"),
+                "no BLIS library found; tried", ". Install it (Debian: apt-get install libblis4-serial) or set MOELAB_BLIS to libblis.so.4");
+    }
+
+    /** The first candidate that loads and has all the symbols, or the reason none did. */
+    private static Loaded loadFirst(List<Path> candidates, List<String> symbols, String noneFound, String advice) {
         String platform = platformProblem();
         if (platform != null) return new Loaded(null, null, platform);
         StringBuilder tried = new StringBuilder();
-        for (Path p : openBlasCandidates()) {
+        for (Path p : candidates) {
             if (!Files.isReadable(p)) {
                 tried.append(' ').append(p).append(" (missing)");
                 continue;
             }
             try {
                 SymbolLookup lookup = SymbolLookup.libraryLookup(p, Arena.global());
-                if (lookup.find("cblas_sgemm").isEmpty() || lookup.find("openblas_set_num_threads").isEmpty()) {
-                    tried.append(' ').append(p).append(" (no cblas_sgemm / openblas_set_num_threads)");
+                List<String> missing = symbols.stream().filter(sym -> lookup.find(sym).isEmpty()).toList();
+                if (!missing.isEmpty()) {
+                    tried.append(' ').append(p).append(" (no ").append(String.join(" / ", missing)).append(')');
                     continue;
                 }
                 return new Loaded(lookup, p, null);
@@ -82,8 +104,7 @@ public final class NativeLibrary {
                 tried.append(' ').append(p).append(" (").append(e.getMessage()).append(')');
             }
         }
-        return new Loaded(null, null, "no OpenBLAS library found; tried" + tried
-                + ". Install it (Debian: apt-get install libopenblas0-pthread) or set MOELAB_OPENBLAS to libopenblas.so.0");
+        return new Loaded(null, null, noneFound + tried + advice);
     }
 
     private static String platformProblem() {

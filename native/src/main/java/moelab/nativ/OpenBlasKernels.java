@@ -1,7 +1,5 @@
 package moelab.nativ;
 
-import java.lang.foreign.MemorySegment;
-
 import static moelab.nativ.cblas_h.*;
 
 /**
@@ -40,23 +38,7 @@ public final class OpenBlasKernels extends SimdBackedKernels {
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                       float beta, float[] c, int cOff, int ldc) {
-        String shapes = NativeKernels.checkGemm(transA, transB, m, n, k, lda, ldb, ldc);
-        if (m == 0 || n == 0) return;
-        MemorySegment cs = NativeKernels.seg(shapes, "C", c, cOff, NativeKernels.span(m, n, ldc));
-        if (k == 0) {
-            // CBLAS rejects lda = 0; the product is empty, so C = beta * C (beta == 0 clears NaNs)
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++) {
-                    int ci = cOff + i * ldc + j;
-                    c[ci] = beta == 0f ? 0f : beta * c[ci];
-                }
-            return;
-        }
-        int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
-        MemorySegment as = NativeKernels.seg(shapes, "A", a, aOff, NativeKernels.span(aRows, aCols, lda));
-        MemorySegment bs = NativeKernels.seg(shapes, "B", b, bOff, NativeKernels.span(bRows, bCols, ldb));
         useThreads(threads);
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k,
-                alpha, as, lda, bs, ldb, beta, cs, ldc);
+        cblas_h.sgemm(cblas_h.cblas_sgemm$handle(), transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 }

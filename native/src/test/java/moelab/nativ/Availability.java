@@ -65,4 +65,14 @@ final class Availability {
         if (OPENBLAS[threads] == null) OPENBLAS[threads] = new OpenBlasKernels(threads);
         return OPENBLAS[threads];
     }
+
+    private static Kernels blis;
+
+    /** The BLIS peer (one thread), or the test is skipped with the reason. */
+    static synchronized Kernels blis() {
+        String reason = new BlisKernelsProvider().unavailableReason();
+        assumeTrue(reason == null, () -> "blis back end skipped: " + reason);
+        if (blis == null) blis = new BlisKernels(1);
+        return blis;
+    }
 }
