@@ -270,6 +270,7 @@ def main():
     ap.add_argument("--batch", type=int, default=8, help="not 8: not the named config (smoke tests)")
     ap.add_argument("--seq", type=int, default=256, help="not 256: not the named config (smoke tests)")
     ap.add_argument("--java-json", help="TrainStepBench --json FILE to compare with")
+    ap.add_argument("--json", metavar="FILE", help="also write {torch, threads: tokens/s, rounds} to FILE (for bench/pytorch/pairs.py)")
     ap.add_argument("--check", metavar="DIR", help="only compare one step with TrainStepBench --export DIR")
     ap.add_argument("--attention", choices=["auto", "sdpa", "explicit"], default="auto",
                     help="attention core: torch's fused scaled_dot_product_attention (auto: where torch has it) "
@@ -294,6 +295,10 @@ def main():
                               "--seq", str(a.seq), "--steps", str(a.steps), "--rounds", str(a.rounds),
                               "--warmup", str(a.warmup), "--attention", a.attention], env=env, check=True, capture_output=True, text=True).stdout
         table.append(json.loads(out.strip().splitlines()[-1]))
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump({"torch": table[0]["torch"], "results": [{"threads": r["threads"], "tokens_per_s": r["tokens_per_s"],
+                       "rounds": r["rounds"]} for r in table]}, fh, indent=1)
     named = (a.batch, a.seq) == (8, 256)
     print(f"torch {table[0]['torch']}, training step (fwd + bwd + clip + AdamW): {LAYERS} layers, d={D_MODEL}, "
           f"{HEADS} heads, seq {a.seq}, batch {a.batch}, MoE E={EXPERTS} k={TOP_K} d_ff {D_FF}, vocab {VOCAB}"
