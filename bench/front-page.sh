@@ -28,6 +28,8 @@ for n in 1 2 3; do
   torch_side() { python3 bench/pytorch/train_step_peer.py --threads 1,2 --rounds 5 --json "$OUT/train_step_peer-$n.json" > "$OUT/train_step_peer-$n.log" 2>&1; }
   if ((n % 2)); then java_side; torch_side; else torch_side; java_side; fi
 done
+# the C SGEMM (what `auto` picks where it runs), once, against the pairs' median PyTorch
+./moe bench TrainStepBench --kernels native --threads 1,2 --rounds 5 --json "$OUT/train_step_native.json" > "$OUT/train_step_native.log" 2>&1
 python3 bench/pytorch/pairs.py "$OUT" > "$OUT/train_step_pairs.txt"
 ./moe bench -f 1 -wi 1 -i 3 -w 2 -r 2 -prof gc -rf json -rff "$OUT/moe_layer.json" MoeLayerBench > "$OUT/moe_layer.txt" 2>&1
 python3 bench/pytorch/moe_layer_peer.py --jmh "$OUT/moe_layer.json" > "$OUT/moe_layer_peer.log" 2>&1

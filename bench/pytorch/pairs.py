@@ -6,7 +6,9 @@ the pair several times, alternating which side goes first, and this script print
 ratio (Java and PyTorch measured minutes apart) and the median over pairs.
 
     python3 bench/pytorch/pairs.py DIR     # DIR holds train_step-N.json (TrainStepBench --json)
-                                           # and train_step_peer-N.json (train_step_peer.py --json)
+                                           # and train_step_peer-N.json (train_step_peer.py --json);
+                                           # train_step_native.json, if there, is set against the
+                                           # median PyTorch of the pairs
 """
 import glob
 import json
@@ -43,6 +45,14 @@ def main():
         pm = statistics.median(p[t] for _, j, p in pairs if t in p)
         print(f"{t:>7} {'all':>4} {jm:>11,.0f} {pm:>12,.0f} {statistics.median(ratios):>9.2f}x"
               f"  (median ratio over pairs; range {min(ratios):.2f}-{max(ratios):.2f}x)")
+    native = os.path.join(d, "train_step_native.json")
+    if os.path.exists(native):
+        nat = load(native)
+        print("Java with the native (C) SGEMM, one run after the pairs, against the pairs' median PyTorch:")
+        for t in threads:
+            if t in nat:
+                pm = statistics.median(p[t] for _, j, p in pairs if t in p)
+                print(f"{t:>7} {'nat':>4} {nat[t]:>11,.0f} {pm:>12,.0f} {nat[t] / pm:>9.2f}x")
 
 
 if __name__ == "__main__":
