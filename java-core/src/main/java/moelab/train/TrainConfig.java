@@ -21,10 +21,13 @@ import moelab.config.ConfigException;
  * @param evalBatches     validation micro-batches per evaluation
  * @param checkpointEvery steps between checkpoints (0 = only at the end)
  * @param logEvery        steps between metric lines
+ * @param probeEvery      steps between routing-stability probes (training routing of a fixed batch with every
+ *                        domain, and the training routing's expert x domain counts; 0 = off)
+ * @param probeSequences  validation sequences per domain in that probe batch
  */
 public record TrainConfig(long seed, int steps, int microBatch, int gradAccum, int seqLen, float lr, float minLr,
                           int warmupSteps, float weightDecay, float beta1, float beta2, float gradClip,
-                          int evalEvery, int evalBatches, int checkpointEvery, int logEvery) {
+                          int evalEvery, int evalBatches, int checkpointEvery, int logEvery, int probeEvery, int probeSequences) {
     public TrainConfig {
         ConfigException.require(steps >= 1, "train.steps", "must be >= 1, got " + steps);
         ConfigException.require(microBatch >= 1, "train.micro_batch", "must be >= 1, got " + microBatch);
@@ -41,5 +44,15 @@ public record TrainConfig(long seed, int steps, int microBatch, int gradAccum, i
         ConfigException.require(evalBatches >= 1, "train.eval_batches", "must be >= 1, got " + evalBatches);
         ConfigException.require(checkpointEvery >= 0, "train.checkpoint_every", "must be >= 0, got " + checkpointEvery);
         ConfigException.require(logEvery >= 1, "train.log_every", "must be >= 1, got " + logEvery);
+        ConfigException.require(probeEvery >= 0, "train.probe_every", "must be >= 0 (0 = off), got " + probeEvery);
+        ConfigException.require(probeSequences >= 1, "train.probe_sequences", "must be >= 1, got " + probeSequences);
+    }
+
+    /** Without the routing-stability probe. */
+    public TrainConfig(long seed, int steps, int microBatch, int gradAccum, int seqLen, float lr, float minLr,
+                       int warmupSteps, float weightDecay, float beta1, float beta2, float gradClip,
+                       int evalEvery, int evalBatches, int checkpointEvery, int logEvery) {
+        this(seed, steps, microBatch, gradAccum, seqLen, lr, minLr, warmupSteps, weightDecay, beta1, beta2, gradClip,
+                evalEvery, evalBatches, checkpointEvery, logEvery, 0, 1);
     }
 }

@@ -42,14 +42,15 @@ class MarTrainingTest {
 
     @Test
     void resumeFromACheckpointIsBitExact(@TempDir Path dir) {
-        for (String eviction : new String[]{"fifo", "random"}) {
-            ModelConfig mc = withMar(model(), new MarConfig(true, 0.5, 5, "token", "all", eviction, false, false));
+        for (String mode : new String[]{"token/fifo", "token/random", "step_mean/fifo", "step_sample/random"}) {
+            String eviction = mode.split("/")[1];
+            ModelConfig mc = withMar(model(), new MarConfig(true, 0.5, 5, mode.split("/")[0], "all", eviction, false, false, 3, 1));
             TrainConfig tc = train(6, 4, 2);
             Trainer straight = trainer(mc, tc);
             for (int i = 0; i < 6; i++) straight.step();
             Trainer half = trainer(mc, tc);
             for (int i = 0; i < 3; i++) half.step();
-            Path p = dir.resolve(eviction + ".ckpt");
+            Path p = dir.resolve(mode.replace('/', '-') + ".ckpt");
             half.saveCheckpoint(p, CONFIG);
             Trainer resumed = trainer(mc, tc, tc.seed(), new PatternSource(12345, VOCAB, tc.microBatch(), SEQ), List.of());
             resumed.loadCheckpoint(p, CONFIG);
@@ -57,7 +58,7 @@ class MarTrainingTest {
             assertSameWeights(straight.model(), resumed.model());
             Map<String, float[]> a = straight.model().routers().get(0).state(), b = resumed.model().routers().get(0).state();
             assertEquals(a.keySet(), b.keySet());
-            for (String k : a.keySet()) assertSameBits(a.get(k), b.get(k), eviction + " " + k);
+            for (String k : a.keySet()) assertSameBits(a.get(k), b.get(k), mode + " " + k);
         }
     }
 

@@ -2,6 +2,7 @@ package moelab.app.cli;
 
 import moelab.app.config.ConfigLoader;
 import moelab.app.config.RunConfig;
+import moelab.app.report.DiagnosticsWriter;
 import moelab.app.report.MetricsWriter;
 import moelab.app.report.ParamCount;
 import moelab.app.report.ProgressLine;
@@ -85,9 +86,12 @@ public final class TrainCommand implements Callable<Integer> {
                 cfg.data().path(), data.domainNames().size(), data.domainNames(), data.tokenizer().name(),
                 data.tokenizer().vocabSize(), data.unigramEntropy());
         out.flush();
-        try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames())) {
-            List<TrainListener> listeners = List.of(metrics, ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()));
-            Transformer model = new Transformer(cfg.model(), cfg.train().seed());
+        Transformer model = new Transformer(cfg.model(), cfg.train().seed());
+        try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames());
+             DiagnosticsWriter diagnostics = new DiagnosticsWriter(folder, model, data.domainNames(),
+                     Wiring.stabilityProbe(cfg, data), cfg.train().probeEvery())) {
+            List<TrainListener> listeners = List.of(metrics, ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()),
+                    diagnostics);   // last: its probe routes a batch between steps
             Wiring.train(model, cfg, data, listeners, folder, resume, configText);
         } finally {
             report(folder, out);

@@ -112,6 +112,15 @@ final class Wiring {
         return BpeTokenizer.load(runDir.resolve(BPE_FILE));
     }
 
+    /** The routing-stability probe of a run (a batch with train.probe_sequences of every domain), or null when off or unlabelled. */
+    static moelab.eval.RoutingStability stabilityProbe(RunConfig cfg, Data data) {
+        if (cfg.model().moe() == null || cfg.train().probeEvery() == 0 || data.domainNames().isEmpty()) return null;
+        boolean labelled = data.validation().stream().anyMatch(b -> b.domains() != null);
+        if (!labelled) return null;
+        return new moelab.eval.RoutingStability(moelab.eval.RoutingStability.probeBatch(data.validation(), data.domainNames().size(),
+                cfg.train().probeSequences()));
+    }
+
     /** Trains the model to cfg.train().steps(), checkpointing into the run folder; resume continues from a checkpoint. */
     static void train(Transformer model, RunConfig cfg, Data data, List<TrainListener> listeners, RunFolder folder,
                       Path resume, String configText) {

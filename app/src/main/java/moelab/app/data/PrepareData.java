@@ -22,12 +22,16 @@ import java.util.concurrent.Callable;
  * section 1). Steps: {@code apt-get download} each package (as a normal user, cached in the work
  * folder), {@code dpkg-deb -x}, convert to plain text (debian-reference .txt.gz split by section,
  * man pages through groff or a roff stripper, fortunes in chunks, code files as they are), clean
- * ({@link TextCleaner}), balance the domains and split train / validation by document
- * ({@link Balancer}), and write:
+ * ({@link TextCleaner}), remove near-duplicate paragraphs across the documents and packages of each
+ * domain ({@link NearDuplicates}), balance the domains and split train / validation by document
+ * ({@link Balancer}), measure how much validation text occurs in training ({@link ValidationOverlap};
+ * a warning, or a refusal before anything is written, above --max-val-overlap), and write:
  * <pre>
  *   OUT/DOMAIN/ID.txt   one document per file
  *   OUT/split.txt       held-out documents, one path relative to OUT per line
  *   OUT/stats.tsv       sizes per domain and split
+ *   OUT/dedup.tsv       bytes removed as near-duplicates per domain and source, and what they repeated
+ *   OUT/overlap.tsv     per domain the share of validation shingles found in training
  *   OUT/SOURCES.md      packages, versions, licences, commands, sizes
  *   OUT/_licenses/       copyright files and licence texts
  * </pre>
@@ -60,6 +64,13 @@ public final class PrepareData implements Callable<Integer> {
     @Option(names = "--fortune-kb", description = "size of a fortune document (KiB of UTF-8); default ${DEFAULT-VALUE}")
     int fortuneKb = 8;
 
+    @Option(names = "--dedup-threshold", description = "a paragraph is a near-duplicate when this share of its 32-character shingles occurs in text kept before it (same domain, any document or package); 0 = keep duplicates; default ${DEFAULT-VALUE}")
+    double dedupThreshold = 0.5;
+    @Option(names = "--max-val-overlap", description = "largest allowed share of a domain's validation shingles that occur in its training text; default ${DEFAULT-VALUE}")
+    double maxValOverlap = 0.10;
+    @Option(names = "--on-overlap", description = "above --max-val-overlap: warn (write anyway) or refuse (write nothing, exit 1); default ${DEFAULT-VALUE}")
+    String onOverlap = "warn";
+
     private final PrintStream log = System.out;
 
     /** Standalone entry point (the same command as {@code moe prepare-data}). */
@@ -81,6 +92,9 @@ public final class PrepareData implements Callable<Integer> {
     private int prepare() throws IOException {
         if (sampleKb < 0) throw new IllegalArgumentException("--sample-kb must be >= 0, got " + sampleKb);
         if (fortuneKb <= 0) throw new IllegalArgumentException("--fortune-kb must be > 0, got " + fortuneKb);
+        if (!(dedupThreshold >= 0 && dedupThreshold <= 1)) throw new IllegalArgumentException("--dedup-threshold must be in [0, 1] (0 = off), got " + dedupThreshold);
+        if (!(maxValOverlap >= 0 && maxValOverlap <= 1)) throw new IllegalArgumentException("--max-val-overlap must be in [0, 1], got " + maxValOverlap);
+        if (!List.of("warn", "refuse").contains(onOverlap)) throw new IllegalArgumentException("--on-overlap must be warn or refuse, got '" + onOverlap + "'");
         Map<String, List<Mixes.Source>> spec = Mixes.get(mix);
         for (String tool : List.of("apt-get", "dpkg-deb"))
             if (!DebianPackages.onPath(tool)) throw new IOException(tool + " not found on PATH: prepare-data needs a Debian system (apt, dpkg)");
@@ -113,9 +127,31 @@ public final class PrepareData implements Callable<Integer> {
             docs.put(domain, all);
         }
 
+        List<NearDuplicates.SourceResult> dedup = List.of();
+        if (dedupThreshold > 0) {
+            NearDuplicates.Result r = NearDuplicates.remove(docs, dedupThreshold, 200);
+            docs = r.docs();
+            dedup = r.sources();
+            log.printf(Locale.ROOT, "%nnear-duplicate paragraphs (>= %.0f%% of their shingles seen before in the domain):%n", 100 * dedupThreshold);
+            for (NearDuplicates.SourceResult s : dedup)
+                if (s.removedBytes() > 0)
+                    log.printf(Locale.ROOT, "  %-6s %-24s removed %,12d bytes (%.1f%%), %d docs dropped; repeated %s%n", s.domain(), s.source(), s.removedBytes(),
+                            100.0 * s.removedBytes() / Math.max(1, s.removedBytes() + s.keptBytes()), s.droppedDocs(), s.duplicateOf());
+        }
+
         long limit = sampleKb * 1024;
         Balancer.Plan plan = Balancer.plan(docs, new Balancer.Options(heldOut, seed, balance, limit, 256));
+        Map<String, ValidationOverlap.Domain> overlap = ValidationOverlap.of(plan.domains());
+        List<String> over = new ArrayList<>();
+        for (ValidationOverlap.Domain o : overlap.values())
+            if (o.share() > maxValOverlap)
+                over.add(String.format(Locale.ROOT, "%s %.1f%% (worst: %s, %.0f%%)", o.domain(), 100 * o.share(), o.worstDoc(), 100 * o.worstShare()));
+        if (!over.isEmpty() && onOverlap.equals("refuse"))
+            throw new IllegalArgumentException("validation text occurs in training above --max-val-overlap " + maxValOverlap + ": " + String.join("; ", over)
+                    + " (nothing written; raise --max-val-overlap, or --on-overlap warn)");
         write(plan);
+        writeTsv("dedup.tsv", dedupTsv(dedup));
+        writeTsv("overlap.tsv", overlapTsv(overlap));
         String renderer = mode == Extractors.Roff.GROFF
                 ? String.join(" ", RoffText.GROFF_ARGS) + " < PAGE   (" + firstLine(apt, List.of("groff", "--version")) + ")"
                 : "built-in roff stripper (moelab.app.data.RoffText.strip; groff was not used)";
@@ -127,7 +163,11 @@ public final class PrepareData implements Callable<Integer> {
         log.printf("%-8s %12s %10s %12s %8s %10s%n", "domain", "before", "train docs", "train", "val docs", "val");
         for (Balancer.DomainPlan d : plan.domains().values())
             log.printf(Locale.ROOT, "%-8s %,12d %10d %,12d %8d %,10d%n", d.domain(), d.sizeBefore(), d.train().size(), d.trainSize(), d.val().size(), d.valSize());
-        log.println("wrote " + out.toAbsolutePath() + " (split.txt, SOURCES.md, stats.tsv, _licenses/)");
+        log.printf("%nvalidation shingles (32 code points) found in the domain's training text:%n");
+        for (ValidationOverlap.Domain o : overlap.values())
+            log.printf(Locale.ROOT, "  %-8s %6.2f%% of %,d   worst document %s %.0f%%%n", o.domain(), 100 * o.share(), o.valShingles(), o.worstDoc(), 100 * o.worstShare());
+        for (String o : over) log.println("warning: validation overlaps training above --max-val-overlap " + maxValOverlap + ": " + o);
+        log.println("wrote " + out.toAbsolutePath() + " (split.txt, SOURCES.md, stats.tsv, dedup.tsv, overlap.tsv, _licenses/)");
         return 0;
     }
 
@@ -169,6 +209,7 @@ public final class PrepareData implements Callable<Integer> {
             for (Path p : ds) {
                 String n = p.getFileName().toString();
                 boolean ours = n.equals("split.txt") || n.equals("SOURCES.md") || n.equals("stats.tsv") || n.equals("_licenses")
+                        || n.equals("dedup.tsv") || n.equals("overlap.tsv")
                         || Files.isDirectory(p) && onlyTxt(p);
                 if (!ours) throw new IOException("output folder " + out + " contains " + n + ", which prepare-data did not write; choose an empty or previous output folder");
             }
@@ -195,6 +236,31 @@ public final class PrepareData implements Callable<Integer> {
         Files.writeString(out.resolve("split.txt"), split.isEmpty() ? "" : String.join("\n", split) + "\n", StandardCharsets.UTF_8);
     }
 
+    static String dedupTsv(List<NearDuplicates.SourceResult> rows) {
+        StringBuilder sb = new StringBuilder("domain\tsource\tremoved_bytes\tkept_bytes\tdropped_docs\trepeated\n");
+        for (NearDuplicates.SourceResult r : rows) {
+            List<String> of = new ArrayList<>();
+            r.duplicateOf().forEach((src, b) -> of.add(src + ":" + b));
+            sb.append(String.join("\t", r.domain(), r.source(), Long.toString(r.removedBytes()), Long.toString(r.keptBytes()),
+                    Integer.toString(r.droppedDocs()), String.join(",", of))).append('\n');
+        }
+        return sb.toString();
+    }
+
+    static String overlapTsv(Map<String, ValidationOverlap.Domain> overlap) {
+        StringBuilder sb = new StringBuilder("domain\tval_shingles\tin_train\tshare\tworst_doc\tworst_share\n");
+        for (ValidationOverlap.Domain o : overlap.values())
+            sb.append(String.format(Locale.ROOT, "%s\t%d\t%d\t%.6f\t%s\t%.6f%n", o.domain(), o.valShingles(), o.shared(), o.share(), o.worstDoc(), o.worstShare()));
+        return sb.toString();
+    }
+
+    /** Writes OUT/name through a temporary file and an atomic rename. */
+    private void writeTsv(String name, String text) throws IOException {
+        Path tmp = out.resolve(name + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, out.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
     private static boolean onlyTxt(Path dir) throws IOException {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) if (!Files.isRegularFile(p) || !p.getFileName().toString().endsWith(".txt")) return false;
@@ -211,6 +277,7 @@ public final class PrepareData implements Callable<Integer> {
         if (seed != 1) sb.append(" --seed ").append(seed);
         if (balance != Measure.BYTES) sb.append(" --balance ").append(balance);
         if (fortuneKb != 8) sb.append(" --fortune-kb ").append(fortuneKb);
+        if (dedupThreshold != 0.5) sb.append(" --dedup-threshold ").append(dedupThreshold);
         return sb.toString();
     }
 

@@ -42,7 +42,7 @@ public final class MetricsWriter implements TrainListener, AutoCloseable {
         }
     }
 
-    private static Writer open(Path p) throws IOException {
+    static Writer open(Path p) throws IOException {
         boolean cutOff = false;                                             // a crash mid-line: start on a fresh line
         if (Files.exists(p) && Files.size(p) > 0)
             try (var ch = Files.newByteChannel(p)) {

@@ -181,13 +181,13 @@ public final class ExpertMemory {
         rng = decodeLong(meta, 3 * experts + 3);
     }
 
-    private static void encodeLong(long v, float[] out, int off) {
+    static void encodeLong(long v, float[] out, int off) {
         out[off] = (float) (v >>> 42);                       // 22 bits
         out[off + 1] = (float) ((v >>> 21) & 0x1FFFFF);     // 21 bits
         out[off + 2] = (float) (v & 0x1FFFFF);              // 21 bits
     }
 
-    private static long decodeLong(float[] in, int off) {
+    static long decodeLong(float[] in, int off) {
         return ((long) in[off] << 42) | ((long) in[off + 1] << 21) | (long) in[off + 2];
     }
 }

@@ -11,18 +11,21 @@ import java.util.List;
  * @param enabled        add alpha * cos(x, expert memory mean) to the router logits in training
  * @param alpha          fusion weight of the memory match term
  * @param bufferSize     N, entries each expert remembers
- * @param entry          what one buffer entry is: token (one routed token vector) | step_mean (the mean
- *                       of the vectors routed to the expert in one micro-batch)
+ * @param entry          what one buffer entry is: token (one routed token vector, pushed as it is routed) |
+ *                       step_mean (once per optimizer step, the mean of every vector routed to the expert over
+ *                       all its micro-batches, so N entries span N steps) | step_sample (once per optimizer step,
+ *                       samplesPerStep vectors drawn uniformly, seeded, from everything routed to the expert in the step)
  * @param push           which routes write to the memories: all (every selected expert) | top1
  * @param eviction       which entry a full buffer drops: fifo (the oldest) | random (seeded, uniform)
  * @param detachMatch    stop the gradient through the match term (x gets none from cos(x, p))
  * @param evalWithMemory diagnostic: evaluation also adds the (frozen) memory term; never pushes
+ * @param samplesPerStep step_sample: vectors each expert keeps per optimizer step (fewer when it took fewer)
  * @param probeBatches   validation batches the MAR diagnostics (the eval package's MarProbe) run on at every
  *                       evaluation, with or without MAR (pseudo-balance needs the baselines too); 0 = off
  */
 public record MarConfig(boolean enabled, double alpha, int bufferSize, String entry, String push, String eviction,
-                        boolean detachMatch, boolean evalWithMemory, int probeBatches) {
-    public static final List<String> ENTRIES = List.of("token", "step_mean");
+                        boolean detachMatch, boolean evalWithMemory, int samplesPerStep, int probeBatches) {
+    public static final List<String> ENTRIES = List.of("token", "step_mean", "step_sample");
     public static final List<String> PUSHES = List.of("all", "top1");
     public static final List<String> EVICTIONS = List.of("fifo", "random");
 
@@ -35,19 +38,23 @@ public record MarConfig(boolean enabled, double alpha, int bufferSize, String en
                 "'" + push + "' is not allowed; allowed values: " + String.join(", ", PUSHES));
         ConfigException.require(eviction != null && EVICTIONS.contains(eviction), "model.moe.mar.eviction",
                 "'" + eviction + "' is not allowed; allowed values: " + String.join(", ", EVICTIONS));
+        ConfigException.require(samplesPerStep >= 1, "model.moe.mar.samples_per_step", "must be >= 1, got " + samplesPerStep);
         ConfigException.require(probeBatches >= 0, "model.moe.mar.probe_batches", "must be >= 0 (0 = off), got " + probeBatches);
     }
 
-    /** All options, diagnostics on the first validation batch. */
+    /** All options but the sample count (8), diagnostics on the first validation batch. */
     public MarConfig(boolean enabled, double alpha, int bufferSize, String entry, String push, String eviction,
                      boolean detachMatch, boolean evalWithMemory) {
-        this(enabled, alpha, bufferSize, entry, push, eviction, detachMatch, evalWithMemory, 1);
+        this(enabled, alpha, bufferSize, entry, push, eviction, detachMatch, evalWithMemory, 8, 1);
     }
 
     /** The spec's defaults with the given switch, alpha and N. */
     public MarConfig(boolean enabled, double alpha, int bufferSize) {
         this(enabled, alpha, bufferSize, "token", "all", "fifo", false, false);
     }
+
+    /** Whether entries are written once per optimizer step (at endStep) rather than as tokens are routed. */
+    public boolean perStep() { return !entry.equals("token"); }
 
     /** MAR off (alpha 0.5, N 128 when switched on). */
     public static MarConfig off() { return new MarConfig(false, 0.5, 128); }

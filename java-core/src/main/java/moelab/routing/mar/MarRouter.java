@@ -14,8 +14,9 @@ import java.util.Map;
  * Memory-Aware Routing (Hou et al., Findings of ACL 2026) as a decorator around any router.
  * Training: z' = z + alpha * cos(x, p) with p the experts' memory means as they were BEFORE this
  * micro-batch, the base router runs unchanged on z' (selection, gate weights and its aux loss all
- * see z'), then, under no-grad, each token is pushed in token order into the memories of the experts
- * it was routed to. Evaluation: the plain base router, no reads and no pushes (unless
+ * see z'), then, under no-grad, the memories of the experts each token was routed to gain: the token
+ * itself, in token order (entry token), or, when the optimizer step ends, one summary of everything
+ * the expert took over the whole step (step_mean, step_sample; see {@link StepSummary}). Evaluation: the plain base router, no reads and no pushes (unless
  * eval_with_memory, which reads the frozen memories and still never pushes).
  *
  * <p>"Selection only" fusion (z' for top-k, z for gates and aux loss) is not offered: the gates
@@ -25,11 +26,16 @@ import java.util.Map;
 public final class MarRouter implements Router {
     /** Prefix of the memory entries in {@link #state()}; the base router's keys pass through unchanged. */
     public static final String STATE_PREFIX = "mar.";
+    private static final String SAMPLE_RNG_KEY = STATE_PREFIX + "step_rng";
 
     private final Router base;
     private final MarConfig cfg;
     private final int layer;
     private ExpertMemory memory;   // created at the first routing call (E and d come from the input) or on load
+    private StepSummary summary;   // per-step entry modes: what this step routed, flushed at endStep
+    private double memStdSum, logitStdSum, changedSum;
+    private long statTokens;
+    private MarStats lastStep = MarStats.empty();
 
     public MarRouter(Router base, MarConfig cfg, int layer) {
         this.base = java.util.Objects.requireNonNull(base, "base router");
@@ -45,20 +51,65 @@ public final class MarRouter implements Router {
     /** This layer's memories, or null before the first training call. */
     public ExpertMemory memory() { return memory; }
 
+    /** How much the memory steered this layer's training routing in the last finished optimizer step. */
+    public MarStats lastStepStats() { return lastStep; }
+
     // logits [T, E], hidden [T, d] -> the base router's routing of z + alpha * m
     @Override
     public Routing route(RoutingInput in) {
         boolean read = in.training() || cfg.evalWithMemory();
         if (!read) return base.route(in);
         int t = in.numTokens(), e = in.numExperts(), d = in.hidden().dim(1);
-        if (memory == null) memory = new ExpertMemory(e, cfg.bufferSize(), d, cfg.eviction().equals("random"), seed(layer));
+        if (memory == null) create(e, d);
         else if (memory.experts() != e || memory.dim() != d)
             throw new IllegalArgumentException("MarRouter (layer " + layer + "): memory is for " + memory.experts() + " experts x d="
                     + memory.dim() + ", the input has logits [" + t + ", " + e + "] and hidden [" + t + ", " + d + "]");
         Tensor fused = fusedLogits(in.hidden(), in.logits());
         Routing r = base.route(new RoutingInput(in.layer(), in.hidden(), fused, in.topK(), in.tokens(), in.training()));
-        if (in.training()) push(in.hidden(), r.experts(), in.topK());
+        if (in.training()) {
+            push(in.hidden(), r.experts(), in.topK());
+            accumulateStats(in.logits().toArray(), fused.toArray(), t, e, in.topK());
+        }
         return r;
+    }
+
+    private void create(int e, int d) {
+        memory = new ExpertMemory(e, cfg.bufferSize(), d, cfg.eviction().equals("random"), seed(layer));
+        summary = cfg.perStep() ? new StepSummary(e, d, cfg.entry().equals("step_sample"), cfg.samplesPerStep(), sampleSeed(layer)) : null;
+    }
+
+    // z, fused [T*E]: per token the std over experts of z and of alpha*m = z' - z, and the top-k sets of both
+    private void accumulateStats(float[] z, float[] fused, int t, int e, int k) {
+        int[] a = new int[k], b = new int[k];
+        for (int i = 0; i < t; i++) {
+            double mz = 0, mm = 0;
+            for (int j = 0; j < e; j++) { mz += z[i * e + j]; mm += fused[i * e + j] - z[i * e + j]; }
+            mz /= e; mm /= e;
+            double vz = 0, vm = 0;
+            for (int j = 0; j < e; j++) {
+                double dz = z[i * e + j] - mz, dm = fused[i * e + j] - z[i * e + j] - mm;
+                vz += dz * dz; vm += dm * dm;
+            }
+            logitStdSum += Math.sqrt(vz / e);
+            memStdSum += Math.sqrt(vm / e);
+            topK(z, i * e, e, a);
+            topK(fused, i * e, e, b);
+            int overlap = 0;
+            for (int x : a) for (int y : b) if (x == y) { overlap++; break; }
+            changedSum += 1.0 - (double) overlap / k;
+        }
+        statTokens += t;
+    }
+
+    // the k largest of v[off, off+e) into out (ties: lower index first)
+    private static void topK(float[] v, int off, int e, int[] out) {
+        boolean[] taken = new boolean[e];
+        for (int s = 0; s < out.length; s++) {
+            int best = -1;
+            for (int j = 0; j < e; j++) if (!taken[j] && (best < 0 || v[off + j] > v[off + best])) best = j;
+            taken[best] = true;
+            out[s] = best;
+        }
     }
 
     /** z + alpha * cos(x, p) from the current memories; z itself while every memory is empty. */
@@ -77,40 +128,41 @@ public final class MarRouter implements Router {
         return Elementwise.add(logits, Elementwise.mulScalar(m, (float) cfg.alpha()));
     }
 
-    /** Token entries in token order (the last N routed to an expert survive); or one step-mean entry per expert. */
+    /** Token entries in token order (the last N routed to an expert survive); or into this step's summary. */
     private void push(Tensor hidden, int[] experts, int k) {
         try (NoGrad ng = NoGrad.enter()) {
             float[] x = hidden.contiguous().toArray();
-            int t = hidden.dim(0), d = hidden.dim(1), e = memory.experts();
+            int t = hidden.dim(0), d = hidden.dim(1);
             int picks = cfg.push().equals("top1") ? Math.min(1, k) : k;
-            if (cfg.entry().equals("token")) {
-                for (int i = 0; i < t; i++)
-                    for (int j = 0; j < picks; j++) memory.push(experts[i * k + j], x, i * d);
-                return;
-            }
-            double[] sums = new double[e * d];
-            int[] n = new int[e];
             for (int i = 0; i < t; i++)
                 for (int j = 0; j < picks; j++) {
-                    int ex = experts[i * k + j];
-                    n[ex]++;
-                    for (int c = 0; c < d; c++) sums[ex * d + c] += x[i * d + c];
+                    if (summary == null) memory.push(experts[i * k + j], x, i * d);
+                    else summary.add(experts[i * k + j], x, i * d);
                 }
-            float[] mean = new float[d];
-            for (int ex = 0; ex < e; ex++) {
-                if (n[ex] == 0) continue;
-                for (int c = 0; c < d; c++) mean[c] = (float) (sums[ex * d + c] / n[ex]);
-                memory.push(ex, mean, 0);
-            }
         }
     }
 
-    @Override public void endStep() { base.endStep(); }
+    /** Per-step entries reach the memories here, so every micro-batch of the step is summarised at once. */
+    @Override
+    public void endStep() {
+        if (summary != null) summary.flushInto(memory);
+        lastStep = statTokens == 0 ? MarStats.empty()
+                : new MarStats(memStdSum / statTokens, logitStdSum / statTokens, changedSum / statTokens, statTokens);
+        memStdSum = logitStdSum = changedSum = 0;
+        statTokens = 0;
+        base.endStep();
+    }
 
     @Override
     public Map<String, float[]> state() {
         Map<String, float[]> s = new HashMap<>(base.state());
         if (memory != null) s.putAll(memory.state(STATE_PREFIX));
+        if (summary != null) {
+            if (summary.pending()) throw new IllegalStateException("MarRouter (layer " + layer + "): state read in the middle of an optimizer step");
+            float[] r = new float[3];
+            ExpertMemory.encodeLong(summary.randomState(), r, 0);
+            s.put(SAMPLE_RNG_KEY, r);
+        }
         return s;
     }
 
@@ -121,6 +173,7 @@ public final class MarRouter implements Router {
             (en.getKey().startsWith(STATE_PREFIX) ? own : rest).put(en.getKey(), en.getValue());
         int[] shape = ExpertMemory.storedShape(own, STATE_PREFIX);
         ExpertMemory loaded = null;
+        float[] rng = own.remove(SAMPLE_RNG_KEY);
         if (shape != null) {
             if (shape[1] != cfg.bufferSize())
                 throw new IllegalArgumentException(STATE_PREFIX + "meta: memory has N=" + shape[1] + ", model.moe.mar.buffer_size is " + cfg.bufferSize());
@@ -130,9 +183,18 @@ public final class MarRouter implements Router {
             throw new IllegalArgumentException(STATE_PREFIX + "meta: missing, but the state has " + own.keySet());
         }
         base.loadState(rest);
-        memory = loaded;   // a state without memories is a router that never trained: empty
+        memory = null;     // a state without memories is a router that never trained: empty
+        summary = null;
+        if (loaded != null) {
+            create(loaded.experts(), loaded.dim());
+            memory = loaded;
+            if (summary != null && rng != null && rng.length == 3) summary.setRandomState(ExpertMemory.decodeLong(rng, 0));
+        }
     }
 
     /** Fixed per-layer seed of the random-eviction stream (saved with the state after that). */
     private static long seed(int layer) { return 0x4D41520000000000L + layer; }
+
+    /** Fixed per-layer seed of the step_sample stream (saved with the state after that). */
+    private static long sampleSeed(int layer) { return 0x5354455000000000L + layer; }
 }

@@ -125,10 +125,118 @@ class MarRouterTest {
         float[] xa = x.toArray();
         assertArrayEquals(new float[]{xa[0], xa[1]}, all.memory().slot(1, 0));
         assertArrayEquals(new float[]{xa[2], xa[3]}, all.memory().slot(1, 1));
-        MarRouter mean = new MarRouter(new Fixed(), new MarConfig(true, 0.5, 8, "step_mean", "all", "fifo", false, false), 0);
-        mean.route(input(x, z, 2, true));
-        assertEquals(1, mean.memory().count(1), "one entry per expert and micro-batch");
-        assertArrayEquals(new float[]{(xa[0] + xa[2]) / 2, (xa[1] + xa[3]) / 2}, mean.memory().slot(1, 0), 1e-6f);
+    }
+
+    private static MarRouter perStep(String entry, int samples, int n) {
+        return new MarRouter(new Fixed(), new MarConfig(true, 0.5, n, entry, "all", "fifo", false, false, samples, 1), 0);
+    }
+
+    @Test
+    void stepMeanAddsOneEntryPerOptimizerStepOverAllItsMicroBatches() {
+        // k = 1, E = 2, d = 2, Fixed: token t -> expert t mod 2
+        MarRouter mar = perStep("step_mean", 8, 2);
+        Tensor z = Tensor.zeros(2, 2);
+        mar.route(input(Tensor.of(new float[]{1, 2, 10, 20}, 2, 2), z, 1, true));   // micro-batch 1: e0 <- (1,2), e1 <- (10,20)
+        assertEquals(0, mar.memory().count(0), "nothing is written before the step ends");
+        mar.route(input(Tensor.of(new float[]{3, 4, 30, 40}, 2, 2), z, 1, true));   // micro-batch 2: e0 <- (3,4), e1 <- (30,40)
+        mar.endStep();
+        assertEquals(1, mar.memory().count(0));
+        assertArrayEquals(new float[]{2, 3}, mar.memory().slot(0, 0), "mean over both micro-batches");
+        assertArrayEquals(new float[]{20, 30}, mar.memory().slot(1, 0));
+        // step 2: only expert 0 gets a token (T = 1); step 3: both. N = 2: the step-1 entry of expert 0 is evicted at step 3
+        mar.route(input(Tensor.of(new float[]{5, 6}, 1, 2), Tensor.zeros(1, 2), 1, true));
+        mar.endStep();
+        assertArrayEquals(new int[]{2, 1}, new int[]{mar.memory().count(0), mar.memory().count(1)});
+        assertArrayEquals(new float[]{5, 6}, mar.memory().slot(0, 1));
+        mar.route(input(Tensor.of(new float[]{7, 8, 70, 80}, 2, 2), z, 1, true));
+        mar.endStep();
+        assertArrayEquals(new float[]{7, 8}, mar.memory().slot(0, 0), "FIFO over steps: the oldest step's entry goes");
+        assertArrayEquals(new float[]{5, 6}, mar.memory().slot(0, 1));
+        assertArrayEquals(new float[]{70, 80}, mar.memory().slot(1, 1));
+        assertArrayEquals(new double[]{12, 14}, mar.memory().runningSum(0), 1e-9);
+    }
+
+    @Test
+    void stepSampleKeepsEverythingInRoutingOrderWhenAnExpertTookAtMostS() {
+        MarRouter mar = perStep("step_sample", 3, 8);
+        Tensor z = Tensor.zeros(2, 2);
+        mar.route(input(Tensor.of(new float[]{1, 1, 2, 2}, 2, 2), z, 1, true));
+        mar.route(input(Tensor.of(new float[]{3, 3, 4, 4}, 2, 2), z, 1, true));
+        mar.endStep();
+        // expert 0 took (1,1), (3,3); expert 1 took (2,2), (4,4): all kept, in the order they were routed
+        assertEquals(2, mar.memory().count(0));
+        assertArrayEquals(new float[]{1, 1}, mar.memory().slot(0, 0));
+        assertArrayEquals(new float[]{3, 3}, mar.memory().slot(0, 1));
+        assertArrayEquals(new float[]{4, 4}, mar.memory().slot(1, 1));
+    }
+
+    @Test
+    void stepSampleDrawsSEntriesUniformlyAcrossTheWholeBatchSeeded() {
+        // E = 1, k = 1: 40 tokens in 4 micro-batches of 10, token value = its index; s = 4 per step
+        int[] hits = new int[40];
+        MarRouter mar = perStep("step_sample", 4, 4);
+        MarRouter twin = perStep("step_sample", 4, 4);
+        for (int step = 0; step < 500; step++) {
+            for (int micro = 0; micro < 4; micro++) {
+                float[] x = new float[10];
+                for (int i = 0; i < 10; i++) x[i] = micro * 10 + i + 1;             // d = 1, values 1..40
+                mar.route(input(Tensor.of(x, 10, 1), Tensor.zeros(10, 1), 1, true));
+                twin.route(input(Tensor.of(x.clone(), 10, 1), Tensor.zeros(10, 1), 1, true));
+            }
+            mar.endStep();
+            twin.endStep();
+            assertEquals(4, mar.memory().count(0));
+            float prev = 0;
+            for (int s = 0; s < 4; s++) {
+                float v = mar.memory().slot(0, s)[0];
+                assertTrue(v > prev, "entries of one step are written in routing order: " + v + " after " + prev);
+                prev = v;
+                hits[(int) v - 1]++;
+                assertEquals(v, twin.memory().slot(0, s)[0], "the same seed draws the same entries");
+            }
+        }
+        // each token is kept with probability 4/40 per step: 50 of 500 steps expected, binomial std 6.7; ~4.5 std bounds
+        int early = 0, late = 0;
+        for (int i = 0; i < 40; i++) {
+            assertTrue(hits[i] > 20 && hits[i] < 80, "token " + i + " kept " + hits[i] + " times of 500 steps");
+            if (i < 10) early += hits[i]; else if (i >= 30) late += hits[i];
+        }
+        assertTrue(Math.abs(early - late) < 150, "first and last micro-batch are sampled alike: " + early + " vs " + late);
+    }
+
+    @Test
+    void stepSampleResumesTheSameDrawsFromItsState() {
+        MarRouter a = perStep("step_sample", 2, 4), b = perStep("step_sample", 2, 4);
+        Random r = new Random(9);
+        for (int step = 0; step < 3; step++) {
+            a.route(input(randn(r, 12, 3), randn(r, 12, 2), 1, true));
+            a.endStep();
+        }
+        b.loadState(a.state());
+        Tensor x = randn(r, 12, 3), z = randn(r, 12, 2);
+        a.route(input(x, z, 1, true));
+        b.route(input(x, z, 1, true));
+        a.endStep();
+        b.endStep();
+        assertStatesEqual(a.state(), b.state());
+    }
+
+    @Test
+    void statsMeasureTheMemoryTermAgainstTheLogitsAndTheChangedChoices() {
+        // E = 2, k = 1, d = 2. Step 1 fills e0 with (1,0) and e1 with (0,1) (Fixed: token t -> expert t mod 2).
+        MarRouter mar = new MarRouter(new Fixed(), new MarConfig(true, 1.0, 4), 0);
+        mar.route(input(Tensor.of(new float[]{1, 0, 0, 1}, 2, 2), Tensor.zeros(2, 2), 1, true));
+        mar.endStep();
+        assertEquals(0.0, mar.lastStepStats().memoryStd(), "empty memories add nothing");
+        // Step 2: token (1,0): m = (1, 0) -> alpha*m std over experts 0.5; z = (0, 0.4): std 0.2; TopK(z) = e1, TopK(z') = e0: changed.
+        // token (0,1): m = (0, 1): std 0.5; z = (0, 0.4): TopK e1 either way.
+        mar.route(input(Tensor.of(new float[]{1, 0, 0, 1}, 2, 2), Tensor.of(new float[]{0, 0.4f, 0, 0.4f}, 2, 2), 1, true));
+        mar.endStep();
+        MarStats s = mar.lastStepStats();
+        assertEquals(2, s.tokens());
+        assertEquals(0.5, s.memoryStd(), 1e-6);
+        assertEquals(0.2, s.logitStd(), 1e-6);
+        assertEquals(0.5, s.topkChanged(), 1e-12);
     }
 
     @Test
