@@ -105,6 +105,7 @@ public final class MarRouter implements Router {
         }
     }
 
+    @Override public void useRanks(moelab.dist.Collective ranks) { base.useRanks(ranks); }
     @Override public void endStep() { base.endStep(); }
 
     @Override
