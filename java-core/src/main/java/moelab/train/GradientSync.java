@@ -23,11 +23,13 @@ final class GradientSync {
     private final int capacity;
     private long nanos;
 
-    GradientSync(Collective ranks, List<Tensor> params) {
+    GradientSync(Collective ranks, List<Tensor> params) { this(ranks, params, BUCKET_FLOATS); }
+
+    GradientSync(Collective ranks, List<Tensor> params, int bucketFloats) {
         this.ranks = ranks;
         long total = 0;
         for (Tensor p : params) total += p.numel();
-        this.capacity = (int) Math.max(1, Math.min(total, BUCKET_FLOATS));
+        this.capacity = (int) Math.max(1, Math.min(total, bucketFloats));
         this.bucket = Arena.ofAuto().allocate(ValueLayout.JAVA_FLOAT, capacity);
     }
 
