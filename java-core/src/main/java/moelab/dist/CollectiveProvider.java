@@ -1,6 +1,5 @@
 package moelab.dist;
 
-import java.util.Map;
 import java.util.ServiceLoader;
 
 /**
@@ -10,9 +9,6 @@ import java.util.ServiceLoader;
 public interface CollectiveProvider {
     /** "mpi" */
     String name();
-
-    /** Whether this process was started by the transport's launcher (from its environment variables). */
-    boolean launched(Map<String, String> env);
 
     /** Joins the ranks (loads the library only now); a missing library is an error that says how to get it. */
     Collective start();

@@ -5,7 +5,6 @@ import moelab.dist.Collective;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Map;
 
 import static moelab.nativ.mpi_h.handles.MPI_COMM_WORLD;
 import static moelab.nativ.mpi_h.handles.MPI_DOUBLE;
@@ -30,14 +29,6 @@ public final class MpiCollective implements Collective {
     private MpiCollective(int rank, int size) {
         this.rank = rank;
         this.size = size;
-    }
-
-    /**
-     * Whether this process was started by an MPI launcher: mpirun / mpiexec of Open MPI
-     * (OMPI_COMM_WORLD_SIZE) or a PMIx launcher such as {@code srun --mpi=pmix} (PMIX_RANK).
-     */
-    public static boolean launched(Map<String, String> env) {
-        return env.containsKey("OMPI_COMM_WORLD_SIZE") || env.containsKey("PMIX_RANK");
     }
 
     /** Initialises MPI (thread level serialized) and reads rank and size; a missing libmpi is an error that says how to install it. */
@@ -82,7 +73,7 @@ public final class MpiCollective implements Collective {
 
     @Override
     public void sumInPlace(MemorySegment buf, long count) {
-        if (buf.isNative() == false) throw new IllegalArgumentException("sumInPlace: the buffer must be off-heap");
+        if (!buf.isNative()) throw new IllegalArgumentException("sumInPlace: the buffer must be off-heap");
         allreduce(buf, count, MPI_FLOAT, 4);
     }
 

@@ -22,7 +22,7 @@ final class DataParallel {
         return mpi ? CollectiveProvider.named("mpi").start() : Collective.single();
     }
 
-    /** The launchers' variables, read here too so that a plain run never loads the provider. */
+    /** mpirun / mpiexec of Open MPI set OMPI_COMM_WORLD_SIZE, PMIx launchers such as srun --mpi=pmix PMIX_RANK. */
     private static boolean launchedByMpi() {
         var env = System.getenv();
         return env.containsKey("OMPI_COMM_WORLD_SIZE") || env.containsKey("PMIX_RANK");
