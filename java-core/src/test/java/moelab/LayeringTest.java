@@ -32,6 +32,7 @@ class LayeringTest {
             List.of("moelab.fuzz"),
             List.of("moelab.tensor"),
             List.of("moelab.kernels"),
+            List.of("moelab.dist"),
             List.of("moelab.ops"),
             List.of("moelab.routing"),
             List.of("moelab.routing.mar"),

@@ -57,4 +57,27 @@ public final class Routers {
                 "global scope with method " + b.method() + " solves the whole optimizer batch jointly and needs it in one forward pass: "
                         + "set train.grad_accum: 1 (got " + gradAccum + ") and emulate micro-batches with model.moe.balance.group_sequences");
     }
+
+    /**
+     * What data-parallel training over {@code ranks} ranks, each taking {@code shard} sequences of
+     * every micro-batch, cannot reproduce: SH / BA at global scope (they solve the global batch
+     * jointly, which no rank holds), memory-aware routing and auto-scaled expert losses (their
+     * state would follow each rank's own tokens), and emulated micro-batches that straddle two ranks.
+     */
+    public static void checkRanks(MoeConfig cfg, int ranks, int shard) {
+        if (cfg == null || ranks <= 1) return;
+        String why = " cannot be split over " + ranks + " data-parallel ranks";
+        ConfigException.require(!cfg.mar().enabled(), "model.moe.mar.enabled",
+                "memory-aware routing keeps per-expert memories of the tokens it saw, which" + why + ": set it to false or train in one process");
+        ConfigException.require(!cfg.expertLosses().autoScale(), "model.moe.expert_losses.auto_scale",
+                "the coefficients chosen on the first batch" + why + ": give fixed coefficients (auto_scale: false) or train in one process");
+        if (cfg.router() != RouterKind.TOPK) return;
+        BalanceConfig b = cfg.balance();
+        ConfigException.require(!(b.method().joint() && b.scope() == Scope.GLOBAL), "model.moe.balance.scope",
+                "global scope with method " + b.method() + " solves the whole global batch jointly, which no single rank holds, so it"
+                        + why + ": use scope sequence or micro_batch, or train in one process");
+        int g = b.groupSequences();
+        ConfigException.require(g <= 0 || g >= shard * ranks || shard % g == 0, "model.moe.balance.group_sequences",
+                "must divide the " + shard + " sequences each of the " + ranks + " ranks takes from train.micro_batch, got " + g);
+    }
 }

@@ -32,6 +32,9 @@ public interface BalancingMethod {
     /** Eval selection [T*k] from p [T*E], or null for plain greedy TopK(p) (the default for every method). */
     default int[] evalSelect(float[] p, int tokens, int numExperts, int k) { return null; }
 
+    /** The data-parallel ranks whose counts a global scope sums (default: one process; only LBL and EB keep counts). */
+    default void useRanks(moelab.dist.Collective ranks) {}
+
     /** After every optimizer step (global-scope windows end here). */
     default void endStep() {}
 

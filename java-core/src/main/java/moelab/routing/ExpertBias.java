@@ -12,6 +12,12 @@ import java.util.Map;
  * every training pass of the optimizer step summed, one update in {@link #endStep}.
  * The bias b [E] (starts at 0) is checkpointed state ("expert_bias"). Eval routing is plain
  * TopK(p) unless biasAtEval.
+ *
+ * <p>Data-parallel ranks: GLOBAL sums the step's counts over the ranks before its one update.
+ * SEQUENCE and MICRO_BATCH windows stay local (each rank updates its copy after each of its own
+ * windows, seeing only its own updates during the step); at the step's end the updates of all
+ * ranks' windows are summed into every copy, so the bias stays identical on every rank and moves
+ * by one update per window of the global batch, as in one process.
  */
 public final class ExpertBias implements BalancingMethod {
     public static final String STATE_KEY = "expert_bias";
@@ -20,6 +26,8 @@ public final class ExpertBias implements BalancingMethod {
     private final boolean biasAtEval;
     private final float[] bias;
     private final long[] stepCounts;
+    private moelab.dist.Collective ranks = moelab.dist.Collective.single();
+    private float[] biasAtStepStart;    // local scopes with ranks: where this step's updates started
 
     public ExpertBias(Scope scope, double rate, int numExperts, boolean biasAtEval) {
         this.scope = scope;
@@ -65,12 +73,31 @@ public final class ExpertBias implements BalancingMethod {
     }
 
     @Override
+    public void useRanks(moelab.dist.Collective ranks) {
+        this.ranks = ranks;
+        this.biasAtStepStart = ranks.size() > 1 ? bias.clone() : null;
+    }
+
+    @Override
     public void endStep() {
-        if (scope != Scope.GLOBAL) return;
+        if (scope != Scope.GLOBAL) {
+            if (ranks.size() > 1) sumUpdatesOverRanks();
+            return;
+        }
+        ranks.sumInPlace(stepCounts);
         long total = 0;
         for (long x : stepCounts) total += x;
         if (total > 0) update(stepCounts);
         Arrays.fill(stepCounts, 0);
+    }
+
+    /** b := b_start + sum over ranks of (b_rank - b_start); in double, so every rank computes the same bits. */
+    private void sumUpdatesOverRanks() {
+        double[] delta = new double[bias.length];
+        for (int i = 0; i < bias.length; i++) delta[i] = (double) bias[i] - biasAtStepStart[i];
+        ranks.sumInPlace(delta);
+        for (int i = 0; i < bias.length; i++) bias[i] = (float) (biasAtStepStart[i] + delta[i]);
+        System.arraycopy(bias, 0, biasAtStepStart, 0, bias.length);
     }
 
     /** A copy of the current bias b [E]. */
@@ -86,5 +113,6 @@ public final class ExpertBias implements BalancingMethod {
         if (b.length != bias.length)
             throw new IllegalArgumentException("balancing method 'eb': " + STATE_KEY + " has " + b.length + " values, the layer has " + bias.length + " experts");
         System.arraycopy(b, 0, bias, 0, b.length);
+        if (biasAtStepStart != null) System.arraycopy(b, 0, biasAtStepStart, 0, b.length);
     }
 }

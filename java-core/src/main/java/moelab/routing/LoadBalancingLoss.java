@@ -18,12 +18,15 @@ import java.util.Arrays;
  * optimizer step are summed, including this one, and f_i = sum c_i / (k * sum T) over the passes seen so
  * far, times this pass's own P_i; the sums reset in {@link #endStep}. With train.grad_accum 1 (one
  * pass per step, micro-batches emulated by group_sequences) this is exactly the global-batch LBL.
+ * With data-parallel ranks the counts and token totals are summed over the ranks (each rank's own
+ * P_i stays local; the gradients, averaged over ranks, then equal one process's on the global batch).
  */
 public final class LoadBalancingLoss implements BalancingMethod {
     private final double coef;
     private final Scope scope;
     private long[] stepCounts;     // GLOBAL: requested routes per expert so far in this step
     private long stepTokens;
+    private moelab.dist.Collective ranks = moelab.dist.Collective.single();
 
     public LoadBalancingLoss(double coef, Scope scope) {
         this.coef = coef;
@@ -41,9 +44,11 @@ public final class LoadBalancingLoss implements BalancingMethod {
         int nGroups = 0;
         if (scope == Scope.GLOBAL) {
             if (stepCounts == null) stepCounts = new long[e];
-            long[] c = BalancingMethod.counts(experts, 0, t, k, e);
+            long[] c = java.util.Arrays.copyOf(BalancingMethod.counts(experts, 0, t, k, e), e + 1);
+            c[e] = t;
+            ranks.sumInPlace(c);                                           // counts [E] and tokens over the ranks
             for (int i = 0; i < e; i++) stepCounts[i] += c[i];
-            stepTokens += t;
+            stepTokens += c[e];
             for (int i = 0; i < e; i++) {
                 float wi = (float) ((double) stepCounts[i] / ((double) k * stepTokens) / t);
                 for (int x = 0; x < t; x++) w[x * e + i] = wi;
@@ -65,6 +70,8 @@ public final class LoadBalancingLoss implements BalancingMethod {
         Tensor dot = Reduce.sumAll(Elementwise.mul(probs, Tensor.of(w, t, e)));
         return Elementwise.mulScalar(dot, (float) (coef * e / nGroups));
     }
+
+    @Override public void useRanks(moelab.dist.Collective ranks) { this.ranks = ranks; }
 
     @Override
     public void endStep() {

@@ -12,6 +12,9 @@ public interface Router {
 
     Routing route(RoutingInput in);
 
+    /** The data-parallel ranks this router's global-scope statistics are summed over (default: one process). */
+    default void useRanks(moelab.dist.Collective ranks) {}
+
     /** Called after every optimizer step (bias updates, global-scope counters). */
     default void endStep() {}
 

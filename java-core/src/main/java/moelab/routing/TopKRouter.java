@@ -75,6 +75,7 @@ public final class TopKRouter implements Router {
         return new Routing(experts, gates, aux, probs);
     }
 
+    @Override public void useRanks(moelab.dist.Collective ranks) { method.useRanks(ranks); }
     @Override public void endStep() { method.endStep(); }
     @Override public Map<String, float[]> state() { return method.state(); }
     @Override public void loadState(Map<String, float[]> state) { method.loadState(state); }

@@ -5,6 +5,7 @@ import moelab.tensor.NoGrad;
 import moelab.tensor.NonFiniteException;
 import moelab.data.Batch;
 import moelab.data.BatchSource;
+import moelab.dist.Collective;
 import moelab.kernels.Backends;
 import moelab.kernels.Profile;
 import moelab.nn.Transformer;
@@ -42,6 +43,12 @@ import java.util.Map;
  * which are means over tokens, that equals the gradient of one batch of gradAccum*microBatch
  * sequences when every micro-batch counts the same number of target tokens. The load-balancing
  * loss and capacity limits are computed per micro-batch, so with those on the two differ.
+ *
+ * <p>Data parallel ({@link #useRanks}): every rank reads the same global micro-batch and trains on
+ * its contiguous share of the sequences ({@link BatchShard}); gradients are averaged over the ranks
+ * ({@link GradientSync}) before clipping, so every rank takes the same AdamW step; the reported
+ * losses are the ranks' mean and the routing records the global batch's. Rank 0 alone evaluates,
+ * writes checkpoints and fires the listeners' results (the others get the same step metrics).
  */
 public final class Trainer {
     private final Transformer model;
@@ -60,6 +67,8 @@ public final class Trainer {
     private String configText;
     private int keepCheckpoints = 3;
     private final List<EvalProbe> probes = new ArrayList<>();
+    private Collective ranks = Collective.single();
+    private GradientSync gradSync;
 
     public static final float ADAM_EPS = 1e-8f;
 
@@ -106,6 +115,27 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Trains data-parallel over these ranks (every rank must make the same calls with the same
+     * config). Checks first that train.micro_batch splits evenly and that the routing config is
+     * one whose meaning survives the split ({@link moelab.nn.Routers#checkRanks}).
+     */
+    public Trainer useRanks(Collective ranks) {
+        int n = ranks.size(), mb = cfg.microBatch();
+        moelab.config.ConfigException.require(mb % n == 0, "train.micro_batch",
+                "must be divisible by the " + n + " data-parallel ranks (each takes micro_batch / ranks sequences), got " + mb);
+        moelab.nn.Routers.checkRanks(model.config().moe(), n, mb / n);
+        this.ranks = ranks;
+        this.gradSync = n > 1 ? new GradientSync(ranks, params) : null;
+        for (Router r : model.routers()) r.useRanks(ranks);
+        return this;
+    }
+
+    public Collective ranks() { return ranks; }
+
+    /** Wall seconds this rank spent averaging gradients over the ranks so far (0 in one process). */
+    public double allreduceSeconds() { return gradSync == null ? 0 : gradSync.nanos() * 1e-9; }
+
     // ---------------------------------------------------------------- training
 
     /** One optimizer step over cfg.gradAccum() micro-batches; fires onStep. */
@@ -118,7 +148,7 @@ public final class Trainer {
         long tokens = 0;
         List<RoutingRecord> routing = new ArrayList<>();
         for (int micro = 0; micro < accum; micro++) {
-            Batch b = train.next();
+            Batch b = BatchShard.of(train.next(), ranks.rank(), ranks.size());
             Transformer.Output out = model.forward(b.inputs(), b.tokenInfo(), true);
             Tensor lm = CrossEntropy.crossEntropy(out.logits(), b.targets());
             Tensor loss = out.auxLoss() == null ? lm : Elementwise.add(lm, out.auxLoss());
@@ -132,6 +162,16 @@ public final class Trainer {
             auxSum += lossValue - lmValue;
             tokens += (long) b.batch() * b.seqLen();
             routing.addAll(out.routing());
+        }
+        if (ranks.size() > 1) {
+            gradSync.average(params);
+            double[] sums = {lossSum, lmSum, auxSum};
+            ranks.sumInPlace(sums);                                 // the ranks' mean = the global batch's loss
+            lossSum = sums[0] / ranks.size();
+            lmSum = sums[1] / ranks.size();
+            auxSum = sums[2] / ranks.size();
+            tokens *= ranks.size();
+            routing = BatchShard.gather(routing, ranks);
         }
         Profile.begin(Profile.OPTIMIZER);
         // clip_global_norm with an infinite bound only measures the norm
@@ -220,15 +260,35 @@ public final class Trainer {
      * end, keeping the newest {@link #setKeepCheckpoints} of them.
      */
     public void run(Path checkpointDir) {
+        boolean writer = ranks.rank() == 0, evaluates = writer && !validation.isEmpty();
+        if (!writer) checkpointDir = null;                                          // rank 0 alone writes
+        checkSameStartOnEveryRank();
         if (checkpointDir != null) Checkpoint.removeTemporaries(checkpointDir);   // left by a write that was interrupted
         while (step < cfg.steps()) {
             step();
-            if (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0 && !validation.isEmpty()) evaluate();
+            if (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0 && evaluates) evaluate();
             if (checkpointDir != null && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0)
                 checkpointInto(checkpointDir);
         }
-        if (!validation.isEmpty() && lastEvalStep != step) evaluate();
+        if (evaluates && lastEvalStep != step) evaluate();
         if (checkpointDir != null && lastCheckpointStep != step) checkpointInto(checkpointDir);
+    }
+
+    /** Every rank must start from rank 0's config, weights and step: compares a digest of them with rank 0's. */
+    private void checkSameStartOnEveryRank() {
+        if (ranks.size() == 1) return;
+        long h = configText.hashCode() * 31L + step;
+        for (Tensor p : params) {
+            float[] d = p.data();
+            for (int i = p.offset(), end = p.offset() + p.numel(); i < end; i++) h = h * 1_000_003L + Float.floatToRawIntBits(d[i]);
+        }
+        long root = ranks.broadcast(h);
+        long[] differs = {root != h ? 1 : 0};
+        ranks.sumInPlace(differs);
+        if (differs[0] > 0)
+            throw new IllegalStateException("data-parallel run: " + differs[0] + " of " + ranks.size() + " ranks start from another config, "
+                    + "step or weights than rank 0" + (root != h ? " (this is rank " + ranks.rank() + ")" : "")
+                    + ": give every rank the same command line, config and files");
     }
 
     private void checkpointInto(Path dir) {
@@ -264,10 +324,24 @@ public final class Trainer {
             merged.putAll(lossState);
             routers.set(0, new Checkpoint.RouterState(routers.get(0).name(), merged));
         }
-        Checkpoint c = new Checkpoint(configText, step, ps, optimizer.stepCount(), moments, train.saveState(), routers);
+        Checkpoint c = new Checkpoint(configText, step, ps, optimizer.stepCount(), moments, RankCount.wrap(train.saveState(), ranks.size()), routers);
         Checkpoint.write(file, c);
         lastCheckpointStep = step;
         for (TrainListener l : listeners) l.onCheckpoint(file, step);
+    }
+
+    /**
+     * Continues training from a checkpoint ({@link #loadCheckpoint}), which must have been written
+     * by a run of as many ranks as this one: the data shards and the step statistics depend on it.
+     */
+    public void resume(Path file, String expectedConfigText) {
+        int saved = RankCount.of(Checkpoint.read(file).dataState());
+        if (saved != ranks.size())
+            throw new CheckpointException("checkpoint " + file + ": was written by a run of " + saved
+                    + (saved == 1 ? " process" : " data-parallel ranks") + ", this run has " + ranks.size()
+                    + (ranks.size() == 1 ? " process" : " ranks") + ": resume it with the same count ("
+                    + (saved == 1 ? "without mpirun" : "mpirun -np " + saved) + ")");
+        loadCheckpoint(file, expectedConfigText);
     }
 
     /**
@@ -328,7 +402,7 @@ public final class Trainer {
         int loaded = 0;
         try {
             for (; loaded < routers.size(); loaded++) routers.get(loaded).loadState(withoutExpertLossState(c.routers().get(loaded).state()));
-            train.restoreState(c.dataState());
+            train.restoreState(RankCount.unwrap(c.dataState()));
         } catch (RuntimeException e) {
             for (int i = 0; i < loaded; i++) routers.get(i).loadState(routerBackup.get(i));
             if (loaded == routers.size()) train.restoreState(dataBackup);

@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * Finds and loads shared libraries for the FFM bindings, once per JVM: libmoelab.so (built by the
  * Maven build from native/src/main/c, carried in the jar and extracted to a temp file) and the
- * system's OpenBLAS and BLIS (benchmark peers). A library that cannot load leaves a reason instead of an exception, so the
+ * system's OpenBLAS and BLIS (benchmark peers), and Open MPI's libmpi.so.40 for data-parallel runs. A library that cannot load leaves a reason instead of an exception, so the
  * back ends can report themselves unavailable.
  */
 public final class NativeLibrary {
@@ -30,10 +30,13 @@ public final class NativeLibrary {
     private static final class MoelabHolder { static final Loaded LOADED = loadMoelab(); }
     private static final class OpenBlasHolder { static final Loaded LOADED = loadOpenBlas(); }
     private static final class BlisHolder { static final Loaded LOADED = loadBlis(); }
+    private static final class MpiHolder { static final Loaded LOADED = loadMpi(); }
 
     static Loaded moelab() { return MoelabHolder.LOADED; }
     static Loaded openBlas() { return OpenBlasHolder.LOADED; }
     static Loaded blis() { return BlisHolder.LOADED; }
+    /** Loaded on first use only: a run that is not data-parallel never touches libmpi. */
+    static Loaded mpi() { return MpiHolder.LOADED; }
 
     private static Loaded loadMoelab() {
         String platform = platformProblem();
@@ -105,6 +108,33 @@ public final class NativeLibrary {
             }
         }
         return new Loaded(null, null, noneFound + tried + advice);
+    }
+
+    /** Open MPI 4's libmpi.so.40 (the dynamic linker's search path, then Debian's folder); MOELAB_MPI_LIB / moelab.mpiLib names another file. */
+    static List<Path> mpiCandidates() {
+        String own = System.getProperty("moelab.mpiLib", System.getenv("MOELAB_MPI_LIB"));
+        if (own != null && !own.isBlank()) return List.of(Path.of(own.trim()));
+        return List.of(Path.of("libmpi.so.40"), Path.of("/usr/lib/x86_64-linux-gnu/libmpi.so.40"), Path.of("/usr/lib64/openmpi/lib/libmpi.so.40"));
+    }
+
+    private static Loaded loadMpi() {
+        StringBuilder tried = new StringBuilder();
+        for (Path p : mpiCandidates()) {
+            try {
+                // a bare name goes to dlopen's search path (LD_LIBRARY_PATH, ld.so.cache)
+                SymbolLookup lookup = p.getParent() == null ? SymbolLookup.libraryLookup(p.toString(), Arena.global())
+                        : SymbolLookup.libraryLookup(p, Arena.global());
+                if (lookup.find("MPI_Allreduce").isEmpty() || lookup.find("ompi_mpi_comm_world").isEmpty()) {
+                    tried.append(' ').append(p).append(" (not Open MPI: no MPI_Allreduce / ompi_mpi_comm_world)");
+                    continue;
+                }
+                return new Loaded(lookup, p, null);
+            } catch (RuntimeException e) {
+                tried.append(' ').append(p).append(" (").append(e.getMessage()).append(')');
+            }
+        }
+        return new Loaded(null, null, "no Open MPI library found; tried" + tried
+                + ". Install it (Debian: apt-get install openmpi-bin libopenmpi-dev) or set MOELAB_MPI_LIB to libmpi.so.40");
     }
 
     private static String platformProblem() {

@@ -8,6 +8,8 @@ import moelab.app.report.ParamCount;
 import moelab.app.report.ProgressLine;
 import moelab.app.report.Report;
 import moelab.app.report.RunFolder;
+import moelab.dist.Collective;
+import moelab.eval.RoutingStability;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.nn.Transformer;
@@ -68,8 +70,15 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.run().applyKernels();
         if (resume == null && !cfg.run().initFrom().isEmpty())     // a bad init_from must fail before the run folder exists
             Wiring.initWeights(new Transformer(cfg.model(), cfg.train().seed()), Path.of(cfg.run().initFrom()));
-        RunFolder folder = runFolder(cfg, r);
-        trainInto(cfg, r.text(), folder, resume, out);
+        Collective ranks = DataParallel.ranks();
+        if (ranks.rank() == 0) {
+            RunFolder folder = runFolder(cfg, r);
+            trainInto(cfg, r.text(), folder, resume, out, ranks);
+        } else {
+            Wiring.Data data = Wiring.loadData(cfg, null);
+            Wiring.train(new Transformer(cfg.model(), cfg.train().seed()), cfg, data, List.of(), null, resume, r.text(), ranks);
+        }
+        ranks.close();             // only after success: a failing rank exits without it, and the launcher stops the others
         return 0;
     }
 
@@ -79,7 +88,14 @@ public final class TrainCommand implements Callable<Integer> {
      * when training stops with an error. Also what each run of {@code moe sweep} does.
      */
     public static void trainInto(RunConfig cfg, String configText, RunFolder folder, Path resume, PrintWriter out) {
-        out.println(header(cfg, folder));
+        trainInto(cfg, configText, folder, resume, out, Collective.single());
+    }
+
+    /** The same as rank 0 of data-parallel ranks (the other ranks write nothing). */
+    static void trainInto(RunConfig cfg, String configText, RunFolder folder, Path resume, PrintWriter out, Collective ranks) {
+        out.println(header(cfg, folder) + (ranks.size() > 1 ? String.format(Locale.ROOT,
+                "%ndata parallel: %d ranks (MPI), %d of the %d sequences per micro-batch on each", ranks.size(),
+                cfg.train().microBatch() / ranks.size(), cfg.train().microBatch()) : ""));
         out.flush();
         Wiring.Data data = Wiring.loadData(cfg, folder.dir());
         out.printf("data: %s, %d domains %s, %s tokenizer (%d ids); unigram entropy of the training tokens %.3f nats/token%n",
@@ -87,12 +103,15 @@ public final class TrainCommand implements Callable<Integer> {
                 data.tokenizer().vocabSize(), data.unigramEntropy());
         out.flush();
         Transformer model = new Transformer(cfg.model(), cfg.train().seed());
+        // the stability probe routes a batch on this rank alone: with data-parallel ranks its
+        // global-scope counts would wait for the others, so it runs in single-process runs only
+        RoutingStability probe = ranks.size() > 1 ? null : Wiring.stabilityProbe(cfg, data);
         try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames());
              DiagnosticsWriter diagnostics = new DiagnosticsWriter(folder, model, data.domainNames(),
-                     Wiring.stabilityProbe(cfg, data), cfg.train().probeEvery())) {
+                     probe, cfg.train().probeEvery())) {
             List<TrainListener> listeners = List.of(metrics, ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()),
                     diagnostics);   // last: its probe routes a batch between steps
-            Wiring.train(model, cfg, data, listeners, folder, resume, configText);
+            Wiring.train(model, cfg, data, listeners, folder, resume, configText, ranks);
         } finally {
             report(folder, out);
         }

@@ -124,12 +124,22 @@ final class Wiring {
     /** Trains the model to cfg.train().steps(), checkpointing into the run folder; resume continues from a checkpoint. */
     static void train(Transformer model, RunConfig cfg, Data data, List<TrainListener> listeners, RunFolder folder,
                       Path resume, String configText) {
+        train(model, cfg, data, listeners, folder, resume, configText, moelab.dist.Collective.single());
+    }
+
+    /** The same over data-parallel ranks; folder is null on every rank but 0 (which alone writes). */
+    static void train(Transformer model, RunConfig cfg, Data data, List<TrainListener> listeners, RunFolder folder,
+                      Path resume, String configText, moelab.dist.Collective ranks) {
         Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), listeners);
         t.setConfigText(configText);
+        t.useRanks(ranks);
         for (EvalProbe p : Probes.probes(cfg, data.domainNames())) t.addEvalProbe(p);
-        if (resume != null) t.loadCheckpoint(resume, configText);
+        if (resume != null) t.resume(resume, configText);
         else if (!cfg.run().initFrom().isEmpty()) initWeights(model, Path.of(cfg.run().initFrom()));
-        t.run(folder.checkpointsDir());
+        t.run(folder == null ? null : folder.checkpointsDir());
+        if (ranks.size() > 1 && ranks.rank() == 0)
+            System.err.printf(java.util.Locale.ROOT, "data parallel: rank 0 spent %.1f s averaging gradients over %d ranks%n",
+                    t.allreduceSeconds(), ranks.size());
     }
 
     /** Validation loss overall and per domain of a checkpoint. */

@@ -142,6 +142,8 @@ public final class MarRouter implements Router {
         }
     }
 
+    @Override public void useRanks(moelab.dist.Collective ranks) { base.useRanks(ranks); }
+
     /** Per-step entries reach the memories here, so every micro-batch of the step is summarised at once. */
     @Override
     public void endStep() {
