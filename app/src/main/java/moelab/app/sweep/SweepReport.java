@@ -104,22 +104,25 @@ public final class SweepReport {
         images.add("scatter_utilization_loss.png");
         Plots.save(purityOverTraining(plan, state, byLabel.keySet()), plots.resolve("purity_over_training.png"), 550);
         images.add("purity_over_training.png");
-        Map<String, Map<Long, List<String>>> heatmaps = heatmaps(root, plots, doneRuns);
+        Map<String, String> titles = new LinkedHashMap<>();
+        Map<String, Map<Long, List<String>>> heatmaps = heatmaps(root, plots, doneRuns, titles);
         List<SeedPairs.Pair> pairs = SeedPairs.of(byLabel);
 
         Result res0 = new Result(rows, rhoAll, nAll, rhoHigh, nHigh, root.resolve("index.html"));
         List<String> notes = state.reportNotes();
         RunFolder.writeAtomically(root.resolve("results.md"), markdown(plan, columns, res0, pairs, notes));
         RunFolder.writeAtomically(root.resolve("results.csv"), csv(columns, rows));
-        RunFolder.writeAtomically(root.resolve("index.html"), html(plan, columns, res0, images, heatmaps, pairs, notes));
+        RunFolder.writeAtomically(root.resolve("index.html"), html(plan, columns, res0, images, heatmaps, titles, pairs, notes));
         return res0;
     }
 
     /**
      * Writes one expert-by-domain heatmap per done run and MoE layer, titled with the configuration,
-     * layer and seed; returns their file names (in plots/) by configuration and seed, layers in order.
+     * layer and seed (also in titles: file name -> title); returns their file names (in plots/) by
+     * configuration and seed, layers in order.
      */
-    static Map<String, Map<Long, List<String>>> heatmaps(Path root, Path plots, Map<String, List<SweepPlan.Run>> doneRuns) {
+    static Map<String, Map<Long, List<String>>> heatmaps(Path root, Path plots, Map<String, List<SweepPlan.Run>> doneRuns,
+                                                         Map<String, String> titles) {
         Map<String, Map<Long, List<String>>> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<SweepPlan.Run>> e : doneRuns.entrySet())
             for (SweepPlan.Run run : e.getValue()) {
@@ -128,6 +131,7 @@ public final class SweepReport {
                 for (Metrics.DomainCounts dc : last.routing()) {
                     String name = "heatmap_" + e.getKey() + "_s" + run.seed() + "_l" + dc.layer() + ".png";
                     String title = e.getKey() + " · layer " + dc.layer() + " · seed " + run.seed();
+                    titles.put(name, title);
                     try {
                         ImageIO.write(Plots.heatmap(dc, last.step(), title), "png", plots.resolve(name).toFile());
                     } catch (IOException ex) {
@@ -202,7 +206,7 @@ public final class SweepReport {
     }
 
     static String html(SweepPlan plan, List<String> columns, Result r, List<String> images, Map<String, Map<Long, List<String>>> heatmaps,
-                       List<SeedPairs.Pair> pairs, List<String> notes) {
+                       Map<String, String> titles, List<SeedPairs.Pair> pairs, List<String> notes) {
         StringBuilder b = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>sweep ")
                 .append(esc(plan.file().name())).append("</title><style>body{font-family:sans-serif;margin:2em}"
                         + "table{border-collapse:collapse;margin-bottom:1.5em;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
@@ -237,7 +241,7 @@ public final class SweepReport {
             b.append("</table>");
         }
         for (String img : images) b.append("<div><img src=\"plots/").append(esc(img)).append("\" alt=\"").append(esc(img)).append("\"></div>");
-        heatmapSection(b, heatmaps);
+        heatmapSection(b, heatmaps, titles);
         return b.append("</body></html>\n").toString();
     }
 
@@ -246,7 +250,7 @@ public final class SweepReport {
      * switches the seed of every configuration at once (static page, a few lines of script;
      * without script the first seed shows).
      */
-    private static void heatmapSection(StringBuilder b, Map<String, Map<Long, List<String>>> heatmaps) {
+    private static void heatmapSection(StringBuilder b, Map<String, Map<Long, List<String>>> heatmaps, Map<String, String> titles) {
         if (heatmaps.isEmpty()) return;
         java.util.TreeSet<Long> seeds = new java.util.TreeSet<>();
         heatmaps.values().forEach(m -> seeds.addAll(m.keySet()));
@@ -269,7 +273,7 @@ public final class SweepReport {
                 b.append("<div class=\"seed maps\" data-seed=\"").append(s).append('"').append(s == seeds.getFirst() ? "" : " hidden").append('>');
                 if (maps == null) b.append("<p><em>no done run of seed ").append(s).append("</em></p>");
                 else for (String img : maps)
-                    b.append("<img src=\"plots/").append(esc(img)).append("\" alt=\"").append(esc(img.replace(".png", ""))).append("\">");
+                    b.append("<img src=\"plots/").append(esc(img)).append("\" alt=\"").append(esc(titles.get(img))).append("\">");
                 b.append("</div>");
             }
         }
