@@ -36,9 +36,10 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The run report's charts as PNG files: loss curves, expert load share over time, routing
- * statistics over time, learning rate and gradient norm (JFreeChart), and expert-by-domain
- * routing heatmaps (drawn with Java2D, one per MoE layer). Runs headless.
+ * The run report's charts as PNG files: loss curves, validation loss per domain, expert x step
+ * load heatmaps, routing statistics over time, the validation routing metrics per layer, learning
+ * rate and gradient norm (JFreeChart), and expert-by-domain routing heatmaps (drawn with Java2D,
+ * one per MoE layer). Runs headless.
  */
 public final class Plots {
     static { System.setProperty("java.awt.headless", "true"); }

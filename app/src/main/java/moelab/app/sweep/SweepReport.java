@@ -211,13 +211,13 @@ public final class SweepReport {
                 .append(esc(plan.file().name())).append("</title><style>body{font-family:sans-serif;margin:2em}"
                         + "table{border-collapse:collapse;margin-bottom:1.5em;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
                         + "td{white-space:nowrap}td:first-child{text-align:left}tr.ref{background:#fff3d6}img{max-width:100%}"
-                        + ".maps img{display:inline-block;vertical-align:top;max-width:49%;margin:0 0.5% 1em 0}</style></head><body>");
+                        + ".maps img{display:inline-block;vertical-align:top;max-width:49%;margin:0 0.5% 1em 0}.wide{overflow-x:auto}</style></head><body>");
         b.append("<h1>Sweep ").append(esc(plan.file().name())).append("</h1>");
         b.append("<p>").append(plan.runs().size()).append(" planned runs, ")
                 .append(r.rows().stream().mapToInt(Row::runs).sum()).append(" done. Final validation metrics per configuration, "
                         + "mean ± sample std over seeds; highlighted rows are reference runs.</p>");
         for (String n : notes) b.append("<p><b>Note:</b> ").append(esc(n)).append("</p>");
-        b.append("<table><tr><th>config</th><th>runs</th>");
+        b.append("<div class=\"wide\"><table><tr><th>config</th><th>runs</th>");           // scrolls sideways on a narrow window
         for (String c : columns) b.append("<th>").append(esc(c)).append("</th>");
         b.append("</tr>");
         for (Row row : r.rows()) {
@@ -227,7 +227,7 @@ public final class SweepReport {
             for (String c : columns) b.append("<td>").append(esc(pm(row.stats().get(c)))).append("</td>");
             b.append("</tr>");
         }
-        b.append("</table><p>").append(esc(rhoLine(r))).append("</p>");
+        b.append("</table></div><p>").append(esc(rhoLine(r))).append("</p>");
         if (!pairs.isEmpty()) {
             b.append("<h2>Paired-seed differences</h2><p>").append(esc(PAIRS_TEXT)).append("</p><table><tr><th>b - a</th><th>differs in</th><th>seeds</th>");
             for (String m : SeedPairs.METRICS) b.append("<th>Δ ").append(esc(m)).append("</th>");
