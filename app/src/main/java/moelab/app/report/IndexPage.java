@@ -43,7 +43,7 @@ final class IndexPage {
         Metrics.Step lastStep = rm.lastStep();
         if (lastStep != null && !lastStep.layers().isEmpty()) {
             b.append("<table><tr><th colspan=\"5\">Routing at the last step (").append(lastStep.step() + 1).append(")</th></tr>\n")
-                    .append("<tr><th>layer</th><th>min-max load share</th><th>MaxVio</th><th>drop rate</th><th>router entropy</th></tr>\n");
+                    .append("<tr><th>layer</th><th>min-max load share</th><th>MaxVio</th><th>drop rate</th><th>router entropy (nats)</th></tr>\n");
             for (Metrics.Layer l : lastStep.layers()) {
                 double min = Arrays.stream(l.load()).min().orElse(0), max = Arrays.stream(l.load()).max().orElse(0);
                 b.append("<tr><td>").append(l.layer()).append("</td><td class=\"n\">")
@@ -153,9 +153,11 @@ final class IndexPage {
         String f = plot.substring(plot.lastIndexOf('/') + 1).replace(".png", "");
         return switch (f) {
             case "loss" -> "Loss";
+            case "domain_loss" -> "Validation loss per domain";
             case "optimizer" -> "Learning rate and gradient norm";
-            case "expert_load" -> "Expert utilization over time";
-            case "routing_stats" -> "Routing statistics over time";
+            case "expert_load" -> "Expert load over time";
+            case "routing_stats" -> "Routing statistics over time (training batches)";
+            case "routing_metrics" -> "Routing metrics over time (validation)";
             default -> f.replace('_', ' ');
         };
     }

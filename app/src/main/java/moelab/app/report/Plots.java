@@ -7,7 +7,13 @@ import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.PaintScale;
+import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -16,6 +22,7 @@ import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
+import java.awt.Paint;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -24,13 +31,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The run report's charts as PNG files: loss curves, expert load share over time, routing
- * statistics over time, learning rate and gradient norm (JFreeChart), and expert-by-domain
- * routing heatmaps (drawn with Java2D, one per MoE layer). Runs headless.
+ * The run report's charts as PNG files: loss curves, validation loss per domain, expert x step
+ * load heatmaps, routing statistics over time, the validation routing metrics per layer, learning
+ * rate and gradient norm (JFreeChart), and expert-by-domain routing heatmaps (drawn with Java2D,
+ * one per MoE layer). Runs headless.
  */
 public final class Plots {
     static { System.setProperty("java.awt.headless", "true"); }
@@ -46,7 +55,7 @@ public final class Plots {
             new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd),
             new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f), new Color(0xbcbd22), new Color(0x17becf)};
 
-    static Color colour(int i) {
+    public static Color colour(int i) {
         Color c = PALETTE[i % PALETTE.length];
         for (int round = i / PALETTE.length; round > 0; round--) c = c.darker();
         return c;
@@ -68,7 +77,7 @@ public final class Plots {
         return out;
     }
 
-    /** Train loss (raw and smoothed), validation loss, validation loss per domain. */
+    /** Train loss (raw and smoothed) and validation loss; the per-domain losses have their own chart. */
     public static JFreeChart loss(RunMetrics rm) {
         XYSeriesCollection data = new XYSeriesCollection();
         List<double[]> pts = new ArrayList<>();
@@ -83,17 +92,10 @@ public final class Plots {
             raw.add(pts.get(i)[0], pts.get(i)[1]);
             avg.add(pts.get(i)[0], ys[i]);
         }
-        Map<String, XYSeries> domains = new LinkedHashMap<>();
-        for (Metrics.Eval ev : rm.evals()) {
-            if (ev.loss() != null) val.add(ev.step(), ev.loss());
-            ev.perDomain().forEach((name, v) -> {
-                if (v != null) domains.computeIfAbsent(name, n -> new XYSeries("val: " + n)).add(ev.step(), v);
-            });
-        }
+        for (Metrics.Eval ev : rm.evals()) if (ev.loss() != null) val.add(ev.step(), ev.loss());
         data.addSeries(raw);
         data.addSeries(avg);
         data.addSeries(val);
-        domains.values().forEach(data::addSeries);
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
         r.setSeriesPaint(0, new Color(0x9ecae1));
         r.setSeriesStroke(0, new BasicStroke(0.8f));
@@ -102,65 +104,192 @@ public final class Plots {
         r.setSeriesPaint(2, new Color(0xff7f0e));
         r.setSeriesStroke(2, new BasicStroke(2.5f));
         r.setSeriesShapesVisible(2, true);
-        for (int i = 0; i < domains.size(); i++) {
-            r.setSeriesPaint(3 + i, DOMAIN_COLORS[i % DOMAIN_COLORS.length]);
-            r.setSeriesStroke(3 + i, new BasicStroke(1.3f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[]{5f, 4f}, 0f));
-            r.setSeriesShapesVisible(3 + i, true);
-        }
         XYPlot plot = plot(data, "loss (nats/token)", r);
         NumberAxis y = (NumberAxis) plot.getRangeAxis();
         y.setAutoRangeIncludesZero(false);
         return chart("Loss", plot);
     }
 
-    /** Each expert's share of the routes versus step, one panel per MoE layer; the dashed line is 1/E. */
+    /** Highest colour of the load heatmap: LOAD_SCALE_MAX times the balanced share or more is the darkest red. */
+    static final double LOAD_SCALE_MAX = 3;
+
+    /**
+     * Expert x step load heatmap, one panel per MoE layer (OLMoE's style): cell (step, expert) is
+     * the expert's share of the step's routes times E, so 1 (white) is balanced, blue is under-
+     * and red over-loaded (clamped at 3x).
+     */
     public static JFreeChart expertLoad(RunMetrics rm) {
-        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(new NumberAxis("step"));
-        combined.setGap(8);
-        LegendItemCollection legend = null;
-        int smoothed = 0;
+        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(Ticks.plain(new NumberAxis("step")));
+        combined.setGap(10);
+        LoadScale scale = new LoadScale();
         for (int layer : moeLayers(rm)) {
-            XYSeriesCollection data = new XYSeriesCollection();
-            int experts = 0;
-            for (Metrics.Step st : rm.steps())
-                for (Metrics.Layer l : st.layers()) if (l.layer() == layer) experts = Math.max(experts, l.load().length);
             List<Double> x = new ArrayList<>();
             List<double[]> loads = new ArrayList<>();
             for (Metrics.Step st : rm.steps())
                 for (Metrics.Layer l : st.layers())
                     if (l.layer() == layer) { x.add(st.step() + 1.0); loads.add(l.load()); }
-            int h = halfWindow(x.size());
-            for (int e = 0; e < experts; e++) {
-                final int ex = e;
-                double[] y = smooth(loads.stream().mapToDouble(a -> ex < a.length ? a[ex] : 0).toArray(), h);
-                XYSeries series = new XYSeries("expert " + e);
-                for (int i = 0; i < y.length; i++) series.add(x.get(i).doubleValue(), y[i]);
-                data.addSeries(series);
+            int experts = loads.stream().mapToInt(a -> a.length).max().orElse(0);
+            double[][] xyz = new double[3][x.size() * experts];             // [x | expert | share x E] per cell
+            for (int i = 0; i < x.size(); i++)
+                for (int e = 0; e < experts; e++) {
+                    int c = i * experts + e;
+                    double[] load = loads.get(i);
+                    xyz[0][c] = x.get(i);
+                    xyz[1][c] = e;
+                    xyz[2][c] = e < load.length ? load[e] * experts : 0;
+                }
+            DefaultXYZDataset data = new DefaultXYZDataset();
+            data.addSeries("layer " + layer, xyz);
+            XYBlockRenderer r = new XYBlockRenderer();
+            r.setBlockWidth(stepSpacing(x));
+            r.setBlockHeight(1);
+            r.setPaintScale(scale);
+            NumberAxis y = new NumberAxis("L" + layer + " expert");
+            y.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+            y.setRange(-0.5, Math.max(experts, 1) - 0.5);
+            y.setInverted(true);                                            // expert 0 on top, like a table
+            XYPlot p = new XYPlot(data, null, y, r);
+            p.setBackgroundPaint(Color.WHITE);
+            p.setDomainGridlinesVisible(false);
+            p.setRangeGridlinesVisible(false);
+            combined.add(p, Math.max(experts, 4));
+        }
+        JFreeChart c = new JFreeChart("Expert load per MoE layer (share of routes x E)", JFreeChart.DEFAULT_TITLE_FONT, combined, false);
+        NumberAxis legendAxis = Ticks.plain(new NumberAxis("load share x E: 1 = balanced, 0 = unused, >= " + (int) LOAD_SCALE_MAX + " darkest"));
+        legendAxis.setRange(0, LOAD_SCALE_MAX);
+        PaintScaleLegend legend = new PaintScaleLegend(scale, legendAxis);
+        legend.setPosition(RectangleEdge.BOTTOM);
+        legend.setStripWidth(12);
+        legend.setSubdivisionCount(120);
+        legend.setMargin(4, 60, 4, 60);
+        c.addSubtitle(legend);
+        return c;
+    }
+
+    /** Diverging colours for load share x E: blue (0) - white (1, balanced) - red (LOAD_SCALE_MAX and above). */
+    static final class LoadScale implements PaintScale, java.io.Serializable {
+        private static final Color LOW = new Color(0x2166ac), HIGH = new Color(0xb2182b);
+
+        @Override public double getLowerBound() { return 0; }
+        @Override public double getUpperBound() { return LOAD_SCALE_MAX; }
+
+        @Override public Paint getPaint(double v) {
+            if (!Double.isFinite(v)) return Color.LIGHT_GRAY;
+            if (v <= 1) return mix(LOW, Color.WHITE, Math.max(0, v));
+            return mix(Color.WHITE, HIGH, Math.min(1, (v - 1) / (LOAD_SCALE_MAX - 1)));
+        }
+
+        private static Color mix(Color a, Color b, double t) {
+            return new Color((int) Math.round(a.getRed() + t * (b.getRed() - a.getRed())),
+                    (int) Math.round(a.getGreen() + t * (b.getGreen() - a.getGreen())),
+                    (int) Math.round(a.getBlue() + t * (b.getBlue() - a.getBlue())));
+        }
+    }
+
+    // median distance between logged steps: the width of one heatmap column
+    private static double stepSpacing(List<Double> x) {
+        if (x.size() < 2) return 1;
+        double[] d = new double[x.size() - 1];
+        for (int i = 1; i < x.size(); i++) d[i - 1] = x.get(i) - x.get(i - 1);
+        java.util.Arrays.sort(d);
+        return Math.max(d[d.length / 2], 1e-9);
+    }
+
+    /** True when some validation run reported per-domain losses. */
+    static boolean hasDomainLoss(RunMetrics rm) { return rm.evals().stream().anyMatch(e -> !e.perDomain().isEmpty()); }
+
+    /** Validation loss per domain versus step, with the overall validation loss as a dashed black line. */
+    public static JFreeChart domainLoss(RunMetrics rm) {
+        Map<String, XYSeries> domains = new LinkedHashMap<>();
+        XYSeries all = new XYSeries("all domains");
+        for (Metrics.Eval ev : rm.evals()) {
+            if (ev.loss() != null) all.add(ev.step(), ev.loss());
+            ev.perDomain().forEach((name, v) -> {
+                if (v != null) domains.computeIfAbsent(name, XYSeries::new).add(ev.step(), v);
+            });
+        }
+        XYSeriesCollection data = new XYSeriesCollection();
+        domains.values().forEach(data::addSeries);
+        data.addSeries(all);
+        XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < domains.size(); i++) r.setSeriesStroke(i, new BasicStroke(1.6f));
+        r.setSeriesPaint(domains.size(), Color.BLACK);
+        r.setSeriesStroke(domains.size(), new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[]{6f, 4f}, 0f));
+        return chart("Validation loss per domain", plot(data, "loss (nats/token)", r));
+    }
+
+    /** The eval-time routing metrics drawn per layer, in panel order: scalar name and axis label. */
+    static final List<String[]> ROUTING_METRICS = List.of(
+            new String[]{"purity", "purity"}, new String[]{"nmi", "NMI(expert; domain)"}, new String[]{"utilization", "utilization U"});
+
+    /** True when the validation runs reported per-layer routing metrics (runs with domain labels and MoE layers). */
+    static boolean hasRoutingMetrics(RunMetrics rm) {
+        return rm.evals().stream().anyMatch(e -> e.scalars().keySet().stream().anyMatch(k -> k.matches("layer\\d+\\.purity")));
+    }
+
+    /**
+     * Purity, NMI and utilization of each MoE layer at every validation run (eval routing,
+     * dropless); the dashed line in the purity panel is 1/D, the purity of domain-blind routing.
+     */
+    public static JFreeChart routingMetrics(RunMetrics rm) {
+        java.util.TreeSet<Integer> layers = new java.util.TreeSet<>();
+        for (Metrics.Eval ev : rm.evals())
+            for (String k : ev.scalars().keySet())
+                if (k.matches("layer\\d+\\.purity")) layers.add(Integer.parseInt(k.substring(5, k.indexOf('.'))));
+        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(Ticks.plain(new NumberAxis("step")));
+        combined.setGap(8);
+        for (String[] metric : ROUTING_METRICS) {
+            XYSeriesCollection data = new XYSeriesCollection();
+            for (int layer : layers) {
+                XYSeries s = new XYSeries("layer " + layer);
+                for (Metrics.Eval ev : rm.evals()) {
+                    Double v = ev.scalars().get("layer" + layer + "." + metric[0]);
+                    if (v != null) s.add(ev.step(), v);
+                }
+                data.addSeries(s);
             }
-            if (h > 0) smoothed = 2 * h + 1;
-            XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
-            for (int e = 0; e < experts; e++) r.setSeriesStroke(e, new BasicStroke(1.1f));
-            XYPlot p = plot(data, "L" + layer + " load share", r);
-            if (experts > 0) p.addRangeMarker(dashed(1.0 / experts));
-            if (legend == null) legend = p.getLegendItems();
+            XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+            r.setDefaultShape(new java.awt.geom.Ellipse2D.Double(-3.5, -3.5, 7, 7));  // one shape: colour tells the layer in every panel
+            r.setAutoPopulateSeriesShape(false);
+            XYPlot p = plot(data, metric[1], r);
+            int domains = rm.lastEval() == null ? 0 : rm.lastEval().perDomain().size();
+            if (metric[0].equals("purity") && domains > 0) {
+                p.addRangeMarker(dashed(1.0 / domains));
+                includeInRange(p, 1.0 / domains);
+            }
             combined.add(p, 1);
         }
-        if (legend != null) combined.setFixedLegendItems(legend);
-        String title = "Expert load share per MoE layer (dashed: uniform 1/E" + (smoothed > 0 ? "; moving average over " + smoothed + " steps)" : ")");
-        return new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, white(combined), true);
+        combined.setFixedLegendItems(combined.getSubplots().getFirst().getLegendItems());
+        JFreeChart c = new JFreeChart("Routing metrics per MoE layer (validation)", JFreeChart.DEFAULT_TITLE_FONT, white(combined), true);
+        c.addSubtitle(new TextTitle("eval routing, dropless; dashed: purity 1/D of domain-blind routing", new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
+        return c;
     }
 
     /** MaxVio, router entropy and drop rate per MoE layer versus step (moving averages on long runs). */
     public static JFreeChart routingStats(RunMetrics rm) {
-        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(new NumberAxis("step"));
+        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(Ticks.plain(new NumberAxis("step")));
         combined.setGap(8);
         combined.add(perLayerPanel(rm, "MaxVio", Metrics.Layer::maxVio), 1);
         boolean entropy = rm.steps().stream().flatMap(s -> s.layers().stream()).anyMatch(l -> l.routerEntropy() != null);
-        if (entropy) combined.add(perLayerPanel(rm, "router entropy", Metrics.Layer::routerEntropy), 1);
+        String note = null;
+        if (entropy) {
+            XYPlot p = perLayerPanel(rm, "router entropy (nats)", Metrics.Layer::routerEntropy);
+            int experts = rm.steps().stream().flatMap(s -> s.layers().stream()).mapToInt(l -> l.load().length).max().orElse(0);
+            if (experts > 1) {                                          // the entropy of a uniform router: the ceiling
+                note = String.format(Locale.ROOT, "router entropy: mean over tokens of the entropy of the router probabilities; "
+                        + "dashed: ln E = ln %d = %.3f nats, a uniform router", experts, Math.log(experts));
+                p.addRangeMarker(dashed(Math.log(experts)));
+                includeInRange(p, Math.log(experts));
+            }
+            combined.add(p, 1);
+        }
         boolean drops = rm.steps().stream().flatMap(s -> s.layers().stream()).anyMatch(l -> l.dropRate() > 0);
         if (drops) combined.add(perLayerPanel(rm, "drop rate", Metrics.Layer::dropRate), 1);
         combined.setFixedLegendItems(combined.getSubplots().getFirst().getLegendItems());
-        return new JFreeChart("Routing statistics per MoE layer", JFreeChart.DEFAULT_TITLE_FONT, white(combined), true);
+        String smoothed = halfWindow(rm.steps().size()) > 0 ? " (moving average over " + (2 * halfWindow(rm.steps().size()) + 1) + " steps)" : "";
+        JFreeChart c = new JFreeChart("Routing statistics per MoE layer" + smoothed, JFreeChart.DEFAULT_TITLE_FONT, white(combined), true);
+        if (note != null) c.addSubtitle(new TextTitle(note, new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
+        return c;
     }
 
     /** Learning rate and global gradient norm (before clipping) versus step. */
@@ -170,7 +299,7 @@ public final class Plots {
             if (st.lr() != null) lr.add(st.step() + 1, st.lr());
             if (st.gradNorm() != null) gn.add(st.step() + 1, st.gradNorm());
         }
-        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(new NumberAxis("step"));
+        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(Ticks.plain(new NumberAxis("step")));
         combined.setGap(8);
         combined.add(plot(new XYSeriesCollection(lr), "learning rate", new XYLineAndShapeRenderer(true, false)), 1);
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
@@ -205,14 +334,22 @@ public final class Plots {
     }
 
     private static XYPlot plot(XYSeriesCollection data, String yLabel, XYLineAndShapeRenderer r) {
-        NumberAxis y = new NumberAxis(yLabel);
+        NumberAxis y = Ticks.plain(new NumberAxis(yLabel));
         y.setAutoRangeIncludesZero(false);
         y.setAutoRangeMinimumSize(1e-3);                                // a flat curve gets a readable axis
         for (int i = 0; i < data.getSeriesCount(); i++)
             if (r.getSeriesPaint(i) == null) r.setSeriesPaint(i, colour(i));  // same colour per series in every panel
-        XYPlot p = new XYPlot(data, new NumberAxis("step"), y, r);
+        XYPlot p = new XYPlot(data, Ticks.plain(new NumberAxis("step")), y, r);
         white(p);
         return p;
+    }
+
+    // widens the panel's y range so that v (a reference line) is inside it
+    private static void includeInRange(XYPlot p, double v) {
+        org.jfree.data.Range r = p.getDataRange(p.getRangeAxis());
+        if (r == null) return;
+        double lo = Math.min(r.getLowerBound(), v), hi = Math.max(r.getUpperBound(), v), pad = 0.05 * Math.max(hi - lo, 1e-3);
+        p.getRangeAxis().setRange(lo - pad, hi + pad);
     }
 
     private static <P extends XYPlot> P white(P p) {
@@ -248,9 +385,39 @@ public final class Plots {
     /**
      * Expert-by-domain heatmap of one layer: cell (expert, domain) = share of that domain's routes
      * that went to the expert (columns sum to 100%), plus a column over all tokens. Colour runs
-     * from white (0) to dark blue (the largest share in the map); 1/E is the balanced share.
+     * from white (0) to dark blue (the largest share in the map); 1/E is the balanced share. Rows
+     * are sorted by each expert's dominant domain (see {@link #expertOrder}), so specialised
+     * experts form a diagonal.
      */
     public static BufferedImage heatmap(Metrics.DomainCounts dc, long step) {
+        return heatmap(dc, step, "Layer " + dc.layer());
+    }
+
+    /**
+     * Experts ordered by dominant domain: the domain whose routes the expert takes the largest
+     * share of (column order; ties to the first domain), then by that share, largest first;
+     * experts with no routes at all come last.
+     */
+    public static int[] expertOrder(Metrics.DomainCounts dc) {
+        int experts = dc.counts().length, domains = dc.domains().size();
+        long[] colTotal = new long[domains];
+        for (long[] row : dc.counts()) for (int d = 0; d < domains; d++) colTotal[d] += row[d];
+        int[] dominant = new int[experts];
+        double[] top = new double[experts];
+        for (int e = 0; e < experts; e++) {
+            dominant[e] = domains;                                          // no routes: after every domain
+            for (int d = 0; d < domains; d++) {
+                double sh = colTotal[d] == 0 ? 0 : (double) dc.counts()[e][d] / colTotal[d];
+                if (sh > top[e]) { top[e] = sh; dominant[e] = d; }
+            }
+        }
+        return java.util.stream.IntStream.range(0, experts).boxed()
+                .sorted(java.util.Comparator.<Integer>comparingInt(e -> dominant[e]).thenComparingDouble(e -> -top[e]).thenComparingInt(e -> e))
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The same with a given title (the sweep report names the configuration, layer and seed). */
+    public static BufferedImage heatmap(Metrics.DomainCounts dc, long step, String title) {
         int experts = dc.counts().length;
         List<String> cols = new ArrayList<>(dc.domains());
         cols.add("all");
@@ -279,9 +446,11 @@ public final class Plots {
         FontMetrics fm = pg.getFontMetrics(font);
         int colW = 64;
         for (String c : cols) colW = Math.max(colW, fm.stringWidth(c) + 12);
+        String heading = title + ": share of each domain's routes per expert";
+        int headingW = pg.getFontMetrics(bold).stringWidth(heading) + 20;
         pg.dispose();
         int cellH = 26, left = 80, top = 60, bottom = 40;
-        int w = Math.max(left + colW * cols.size() + 20, 420), h = top + cellH * experts + bottom;
+        int w = Math.max(Math.max(left + colW * cols.size() + 20, 420), headingW), h = top + cellH * experts + bottom;
 
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
@@ -290,16 +459,18 @@ public final class Plots {
         g.fillRect(0, 0, w, h);
         g.setColor(Color.BLACK);
         g.setFont(bold);
-        g.drawString("Layer " + dc.layer() + ": share of each domain's routes per expert", 10, 20);
+        g.drawString(heading, 10, 20);
         g.setFont(font);
-        g.drawString("validation at step " + step + "; balanced = " + String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 / Math.max(experts, 1)), 10, 38);
+        g.drawString("validation at step " + step + "; balanced = " + String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 / Math.max(experts, 1))
+                + "; experts sorted by dominant domain", 10, 38);
         for (int d = 0; d < cols.size(); d++) {
             String c = cols.get(d);
             int x = left + d * colW + (colW - fm.stringWidth(c)) / 2;
             g.drawString(c, x, top - 6);
         }
-        for (int e = 0; e < experts; e++) {
-            int y = top + e * cellH;
+        int[] order = expertOrder(dc);
+        for (int row = 0; row < experts; row++) {
+            int e = order[row], y = top + row * cellH;
             g.setColor(Color.BLACK);
             g.drawString("expert " + e, 10, y + cellH / 2 + 5);
             for (int d = 0; d < cols.size(); d++) {

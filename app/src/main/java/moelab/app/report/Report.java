@@ -37,13 +37,15 @@ public final class Report {
         List<String> heatmaps = new ArrayList<>();
         if (!rm.steps().isEmpty() || !rm.evals().isEmpty()) {
             plots.add(save(folder, "loss.png", Plots.loss(rm), 480));
+            if (Plots.hasDomainLoss(rm)) plots.add(save(folder, "domain_loss.png", Plots.domainLoss(rm), 420));
             if (!rm.steps().isEmpty()) plots.add(save(folder, "optimizer.png", Plots.optimizer(rm), 420));
         }
-        int moeLayers = Plots.moeLayers(rm).size();
-        if (moeLayers > 0) {
-            plots.add(save(folder, "expert_load.png", Plots.expertLoad(rm), 140 + 170 * moeLayers));
+        List<Integer> moeLayers = Plots.moeLayers(rm);
+        if (!moeLayers.isEmpty()) {
+            plots.add(save(folder, "expert_load.png", Plots.expertLoad(rm), expertLoadHeight(rm, moeLayers.size())));
             plots.add(save(folder, "routing_stats.png", Plots.routingStats(rm), 520));
         }
+        if (Plots.hasRoutingMetrics(rm)) plots.add(save(folder, "routing_metrics.png", Plots.routingMetrics(rm), 620));
         Metrics.Eval last = rm.lastEval();
         if (last != null)
             for (Metrics.DomainCounts dc : last.routing()) {
@@ -58,6 +60,12 @@ public final class Report {
         plots.addAll(heatmaps);
         RunFolder.writeAtomically(folder.indexHtml(), IndexPage.html(folder.dir().getFileName().toString(), cfg, rm, plots));
         return new Result(List.copyOf(plots), folder.indexHtml());
+    }
+
+    // about 9 px per expert row (at least 90 per panel), plus title, step axis and colour legend
+    private static int expertLoadHeight(RunMetrics rm, int layers) {
+        int experts = rm.steps().stream().flatMap(s -> s.layers().stream()).mapToInt(l -> l.load().length).max().orElse(8);
+        return 150 + layers * Math.max(90, 9 * experts + 10);
     }
 
     private static String save(RunFolder folder, String file, org.jfree.chart.JFreeChart chart, int height) {

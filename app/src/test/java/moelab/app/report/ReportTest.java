@@ -21,7 +21,7 @@ class ReportTest {
             Synthetic.run(w, 120, 30, 7);
         }
         Report.Result r = Report.generate(f.dir());
-        assertEquals(List.of("plots/loss.png", "plots/optimizer.png", "plots/expert_load.png", "plots/routing_stats.png",
+        assertEquals(List.of("plots/loss.png", "plots/domain_loss.png", "plots/optimizer.png", "plots/expert_load.png", "plots/routing_stats.png",
                 "plots/routing_heatmap_l1.png", "plots/routing_heatmap_l3.png"), r.plots());
         for (String p : r.plots()) {
             Path file = f.dir().resolve(p);

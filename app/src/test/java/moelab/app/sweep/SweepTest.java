@@ -161,7 +161,9 @@ class SweepTest {
             Path dir = r.dir(p.root());
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("config.yaml"), "");
-            Files.writeString(dir.resolve("eval.jsonl"), "{\"step\":4,\"loss\":" + loss[c][s] + ",\"per_domain\":{},\"routing\":[],\"scalars\":{\"purity\":" + pur[c][s] + "}}\n");
+            String routing = "[{\"layer\":0,\"domains\":[\"a\",\"b\"],\"counts\":[[5,1],[1,5]]},{\"layer\":3,\"domains\":[\"a\",\"b\"],\"counts\":[[3,3],[3,3]]}]";
+            Files.writeString(dir.resolve("eval.jsonl"), "{\"step\":4,\"loss\":" + loss[c][s] + ",\"per_domain\":{},\"routing\":" + routing
+                    + ",\"scalars\":{\"purity\":" + pur[c][s] + "}}\n");
             Map<String, Double> v = new LinkedHashMap<>();
             v.put("val_loss", loss[c][s]);
             v.put("purity_norm", pur[c][s]);
@@ -190,6 +192,41 @@ class SweepTest {
         assertTrue(md.contains("| lbl | 2 | 2.5000 ± 0.7071"), md);
         for (String f : new String[]{"index.html", "plots/scatter_purity_loss.png", "plots/scatter_utilization_loss.png", "plots/purity_over_training.png"})
             assertTrue(Files.size(p.root().resolve(f)) > 0, f);
+        // heatmaps of every configuration, seed and layer, titled with all three; a seed selector
+        String html = Files.readString(p.root().resolve("index.html"));
+        for (String label : List.of("lbl", "none"))
+            for (int seed : new int[]{1, 2})
+                for (int layer : new int[]{0, 3}) {
+                    String name = "heatmap_" + label + "_s" + seed + "_l" + layer + ".png";
+                    assertTrue(Files.size(p.root().resolve("plots").resolve(name)) > 0, name);
+                    assertTrue(html.contains("src=\"plots/" + name + "\" alt=\"" + label + " · layer " + layer + " · seed " + seed + "\""), name + " in " + html);
+                }
+        assertTrue(html.contains("<select id=\"seed\"") && html.contains("<option>2</option>"), html);
+        assertTrue(html.contains("data-seed=\"2\" hidden>"), "only the first seed shows without script");
+        // lbl and none differ in one key: paired differences none - lbl per seed {1 - 2, 1 - 3}
+        assertTrue(md.contains("| none - lbl | model.moe.balance.method: lbl -> none | 2 | -1.5000 ± 0.7071 |"), md);
+        assertTrue(html.contains("Paired-seed differences"), html);
+    }
+
+    @Test
+    void scatterLabelsEveryPointAndItsLegendListsOnlyWhatIsPlotted() {
+        Map<String, List<RunResult>> byLabel = new LinkedHashMap<>();
+        byLabel.put("lbl", List.of(result("lbl", 1, 2.0, 0.3), result("lbl", 2, 2.1, 0.4)));
+        byLabel.put("reference", List.of(result("reference", 1, Double.NaN, Double.NaN)));      // nothing to plot
+        var chart = SweepReport.scatter(byLabel, Map.of("lbl", false, "reference", true), "purity_norm", "normalised purity");
+        var legend = chart.getXYPlot().getLegendItems();
+        assertEquals(1, legend.getItemCount());
+        assertEquals("lbl", legend.get(0).getLabel());
+        var gen = chart.getXYPlot().getRenderer().getDefaultItemLabelGenerator();
+        assertEquals("lbl s2", gen.generateLabel(chart.getXYPlot().getDataset(), 0, 1));
+        assertTrue(chart.getXYPlot().getRenderer().getDefaultItemLabelsVisible());
+    }
+
+    private static RunResult result(String label, long seed, double loss, double purityNorm) {
+        Map<String, Double> v = new LinkedHashMap<>();
+        v.put("val_loss", loss);
+        v.put("purity_norm", purityNorm);
+        return new RunResult(label + "-s" + seed, label, seed, 4, 1.0, v, Map.of());
     }
 
     @Test
@@ -213,7 +250,7 @@ class SweepTest {
         for (Path run : List.of(first, second))
             for (String f : new String[]{"config.yaml", "metrics.jsonl", "eval.jsonl", "index.html", "done.json", "checkpoints/step-00000004.ckpt"})
                 assertTrue(Files.exists(run.resolve(f)), run.getFileName() + "/" + f + " missing");
-        for (String f : new String[]{"index.html", "results.md", "results.csv", "plots/heatmap_lbl-sequence.png", "plots/purity_over_training.png"})
+        for (String f : new String[]{"index.html", "results.md", "results.csv", "plots/heatmap_lbl-sequence_s1_l0.png", "plots/heatmap_lbl-sequence_s1_l1.png", "plots/purity_over_training.png"})
             assertTrue(Files.exists(root.resolve(f)), f + " missing");
         RunResult done = RunResult.read(second);
         assertEquals(4, done.step());
