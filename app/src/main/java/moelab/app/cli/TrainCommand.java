@@ -7,6 +7,7 @@ import moelab.app.report.ParamCount;
 import moelab.app.report.ProgressLine;
 import moelab.app.report.Report;
 import moelab.app.report.RunFolder;
+import moelab.app.tensorboard.EventFileWriter;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.nn.Transformer;
@@ -39,8 +40,8 @@ public final class TrainCommand implements Callable<Integer> {
             description = "run folder to write (default: <run.out_dir>/<run.name>-<timestamp>)")
     Path runDir;
 
-    @Option(names = "--resume", paramLabel = "CHECKPOINT",
-            description = "continue a run from a checkpoint; its run folder's config is used unless --config is given")
+    @Option(names = "--resume", paramLabel = "CKPT|RUN_DIR",
+            description = "continue a run from a checkpoint, or from a run folder's latest checkpoint; its config is used unless --config is given")
     Path resume;
 
     @Option(names = "--init-from", paramLabel = "FILE",
@@ -53,9 +54,13 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
+    /** Ctrl-C; a test calls its request() instead of sending a signal. */
+    final StopSignal stop = new StopSignal();
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        resume = CheckpointArg.file(resume, "--resume");
         if (initFrom != null) config.sets.add("run.init_from=" + initFrom);
         Resolved r = Resolved.forCheckpoint(config, resume);
         RunConfig cfg = r.cfg();
@@ -68,8 +73,23 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume == null && !cfg.run().initFrom().isEmpty())     // a bad init_from must fail before the run folder exists
             Wiring.initWeights(new Transformer(cfg.model(), cfg.train().seed()), Path.of(cfg.run().initFrom()));
         RunFolder folder = runFolder(cfg, r);
-        trainInto(cfg, r.text(), folder, resume, out);
-        return 0;
+        stop.onAbandon(() -> System.err.println("\nabandoned the step in progress; " + resumeHint(folder)));
+        stop.install();
+        try {
+            if (trainInto(cfg, r.text(), folder, resume, out, stop::requested)) return 0;
+        } finally {
+            stop.uninstall();
+        }
+        out.println("stopped by Ctrl-C after the step in progress; " + resumeHint(folder));
+        out.flush();
+        return StopSignal.EXIT_INTERRUPTED;
+    }
+
+    /** "last checkpoint: ...; resume with: ./moe train --resume DIR" (or that there is none yet). */
+    static String resumeHint(RunFolder folder) {
+        var last = moelab.train.Checkpoint.latest(folder.dir().resolve(RunFolder.CHECKPOINTS));
+        if (last.isEmpty()) return "no checkpoint was written yet (train.checkpoint_every); start again with ./moe train";
+        return "last checkpoint: " + last.get() + "; resume with: ./moe train --resume " + folder.dir();
     }
 
     /**
@@ -78,6 +98,12 @@ public final class TrainCommand implements Callable<Integer> {
      * when training stops with an error. Also what each run of {@code moe sweep} does.
      */
     public static void trainInto(RunConfig cfg, String configText, RunFolder folder, Path resume, PrintWriter out) {
+        trainInto(cfg, configText, folder, resume, out, () -> false);
+    }
+
+    /** As above; stop is asked after every step. Returns false when it stopped training early. */
+    static boolean trainInto(RunConfig cfg, String configText, RunFolder folder, Path resume, PrintWriter out,
+                             java.util.function.BooleanSupplier stop) {
         out.println(header(cfg, folder));
         out.flush();
         Wiring.Data data = Wiring.loadData(cfg, folder.dir());
@@ -85,12 +111,37 @@ public final class TrainCommand implements Callable<Integer> {
                 cfg.data().path(), data.domainNames().size(), data.domainNames(), data.tokenizer().name(),
                 data.tokenizer().vocabSize(), data.unigramEntropy());
         out.flush();
-        try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames())) {
-            List<TrainListener> listeners = List.of(metrics, ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()));
-            Transformer model = new Transformer(cfg.model(), cfg.train().seed());
-            Wiring.train(model, cfg, data, listeners, folder, resume, configText);
-        } finally {
-            report(folder, out);
+        TrainListener resumed = new TrainListener() {
+            @Override public void onResume(long step) {
+                out.printf("resuming run %s from %s: %d of %d steps done%n", folder.dir(), resume, step, cfg.train().steps());
+                out.flush();
+            }
+        };
+        try (EventFileWriter events = new EventFileWriter(folder.dir())) {
+            long[] lastStep = {0};
+            TrainListener last = new TrainListener() {
+                @Override public void onStep(moelab.train.StepMetrics m) { lastStep[0] = m.step(); }
+                @Override public void onResume(long step) { lastStep[0] = step; }
+            };
+            try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames())) {
+                List<TrainListener> listeners = List.of(resumed, metrics, events, last,
+                        ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()));
+                Transformer model = new Transformer(cfg.model(), cfg.train().seed());
+                return Wiring.train(model, cfg, data, listeners, folder, resume, configText, stop);
+            } finally {
+                Report.Result rep = report(folder, out);
+                if (rep != null) imagesInto(events, rep, lastStep[0], out);
+            }
+        }
+    }
+
+    // the report's plots as TensorBoard images; a failure here must not hide a training error
+    private static void imagesInto(EventFileWriter events, Report.Result rep, long step, PrintWriter out) {
+        try {
+            events.images(rep.plots(), step);
+        } catch (RuntimeException e) {
+            out.println("tensorboard: plots not added (" + e.getMessage() + ")");
+            out.flush();
         }
     }
 
@@ -123,13 +174,15 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Writes the report; a failure here is reported without hiding the training error that may be on its way. */
-    private static void report(RunFolder folder, PrintWriter out) {
+    private static Report.Result report(RunFolder folder, PrintWriter out) {
+        Report.Result rep = null;
         try {
-            Report.Result rep = Report.generate(folder.dir());
+            rep = Report.generate(folder.dir());
             out.println("report: " + rep.index());
         } catch (RuntimeException e) {
             out.println("report: not written (" + e.getMessage() + "); retry with: moe report " + folder.dir());
         }
         out.flush();
+        return rep;
     }
 }

@@ -112,15 +112,21 @@ final class Wiring {
         return BpeTokenizer.load(runDir.resolve(BPE_FILE));
     }
 
-    /** Trains the model to cfg.train().steps(), checkpointing into the run folder; resume continues from a checkpoint. */
-    static void train(Transformer model, RunConfig cfg, Data data, List<TrainListener> listeners, RunFolder folder,
-                      Path resume, String configText) {
+    /**
+     * Trains the model to cfg.train().steps(), checkpointing into the run folder; resume continues
+     * from a checkpoint. Returns false when stop said so after some step (then that step is
+     * checkpointed and training ends early).
+     */
+    static boolean train(Transformer model, RunConfig cfg, Data data, List<TrainListener> listeners, RunFolder folder,
+                         Path resume, String configText, java.util.function.BooleanSupplier stop) {
         Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), listeners);
         t.setConfigText(configText);
+        t.setStopRequested(stop);
         for (EvalProbe p : Probes.probes(cfg, data.domainNames())) t.addEvalProbe(p);
         if (resume != null) t.loadCheckpoint(resume, configText);
         else if (!cfg.run().initFrom().isEmpty()) initWeights(model, Path.of(cfg.run().initFrom()));
         t.run(folder.checkpointsDir());
+        return !t.stopped();
     }
 
     /** Validation loss overall and per domain of a checkpoint. */
