@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
         exitCodeList = {"0:done", "1:internal error (a bug)", "2:bad arguments, config or sweep file",
                 "3:unusable checkpoint", "4:unusable safetensors file", "5:unusable data (corpus, split file, vocabulary)",
                 "6:a file cannot be read or written", "7:training diverged (non-finite values)",
-                "8:a run folder in a state the command cannot continue from"},
+                "8:a run folder in a state the command cannot continue from",
+                "130:train stopped by Ctrl-C (its last step checkpointed; the line says how to resume)"},
         subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, InspectCommand.class,
                 ReportCommand.class, ExportCommand.class, moelab.app.sweep.SweepCommand.class, moelab.app.data.PrepareData.class, moelab.app.demo.DemoCommand.class,
                 moelab.app.fuzz.FuzzCommand.class, Main.BackendsCommand.class})

@@ -5,9 +5,10 @@ import moelab.routing.RoutingRecord;
 import java.util.List;
 
 /**
- * What one optimizer step did.
+ * What one optimizer step did. Steps count optimizer updates done: the first step is 1, and a
+ * checkpoint, eval or metrics row at step N comes after N updates.
  *
- * @param step         0-based step index
+ * @param step         optimizer steps done including this one (1 for the first)
  * @param loss         total loss (lm + aux), mean over micro-batches
  * @param lmLoss       cross-entropy part
  * @param auxLoss      auxiliary losses (summed over layers), 0 if none

@@ -9,4 +9,7 @@ public interface TrainListener {
     default void onEval(EvalMetrics m) {}
 
     default void onCheckpoint(Path file, long step) {}
+
+    /** The trainer was restored from a checkpoint of step (optimizer steps done); the next onStep is step + 1. */
+    default void onResume(long step) {}
 }

@@ -69,6 +69,8 @@ public final class Trainer {
     private final List<EvalProbe> probes = new ArrayList<>();
     private Collective ranks = Collective.single();
     private GradientSync gradSync;
+    private java.util.function.BooleanSupplier stopRequested = () -> false;
+    private boolean stopped;
 
     public static final float ADAM_EPS = 1e-8f;
 
@@ -136,6 +138,18 @@ public final class Trainer {
     /** Wall seconds this rank spent averaging gradients over the ranks so far (0 in one process). */
     public double allreduceSeconds() { return gradSync == null ? 0 : gradSync.nanos() * 1e-9; }
 
+    /**
+     * {@link #run} asks this after every step; when it says true, run checkpoints the steps done
+     * so far and returns early ({@link #stopped()}). Ctrl-C in the CLI sets it.
+     */
+    public Trainer setStopRequested(java.util.function.BooleanSupplier stop) {
+        this.stopRequested = java.util.Objects.requireNonNull(stop, "stop");
+        return this;
+    }
+
+    /** Whether the last {@link #run} returned early because a stop was requested. */
+    public boolean stopped() { return stopped; }
+
     // ---------------------------------------------------------------- training
 
     /** One optimizer step over cfg.gradAccum() micro-batches; fires onStep. */
@@ -154,7 +168,7 @@ public final class Trainer {
             Tensor loss = out.auxLoss() == null ? lm : Elementwise.add(lm, out.auxLoss());
             double lossValue = loss.item(), lmValue = lm.item();
             if (!Double.isFinite(lossValue))
-                throw new NonFiniteException("step " + step + ", micro-batch " + micro + ": loss is " + lossValue
+                throw new NonFiniteException("step " + (step + 1) + ", micro-batch " + micro + ": loss is " + lossValue
                         + " (cross-entropy " + lmValue + "); lower train.lr or set train.grad_clip");
             Autograd.backward(loss, seed);
             lossSum += lossValue;
@@ -177,15 +191,15 @@ public final class Trainer {
         // clip_global_norm with an infinite bound only measures the norm
         double gradNorm = GradClip.clipGlobalNorm(model.parameters(), cfg.gradClip() > 0 ? cfg.gradClip() : Double.POSITIVE_INFINITY);
         if (!Double.isFinite(gradNorm))
-            throw new NonFiniteException("step " + step + ": gradient norm is " + gradNorm + "; lower train.lr or set train.grad_clip");
+            throw new NonFiniteException("step " + (step + 1) + ": gradient norm is " + gradNorm + "; lower train.lr or set train.grad_clip");
         float lr = schedule.at((int) Math.min(step, Integer.MAX_VALUE));
         optimizer.step(lr);
         for (Router r : model.routers()) r.endStep();
         Profile.end(Profile.OPTIMIZER);
-        long done = step++;
+        step++;                                            // a step is counted once its optimizer update is done
         long t1 = System.nanoTime();
         double sec = Math.max((t1 - t0) * 1e-9, 1e-9);
-        StepMetrics m = new StepMetrics(done, lossSum / accum, lmSum / accum, auxSum / accum, lr, gradNorm,
+        StepMetrics m = new StepMetrics(step, lossSum / accum, lmSum / accum, auxSum / accum, lr, gradNorm,
                 tokens / sec, (t1 - startNanos) * 1e-9, Collections.unmodifiableList(routing));
         for (TrainListener l : listeners) l.onStep(m);
         return m;
@@ -257,15 +271,22 @@ public final class Trainer {
      * Steps until cfg.steps() (continuing from stepCount() after a resume). Evaluates every
      * cfg.evalEvery() steps and at the end (when validation batches were given); when
      * checkpointDir is not null, saves step-N.ckpt every cfg.checkpointEvery() steps and at the
-     * end, keeping the newest {@link #setKeepCheckpoints} of them.
+     * end, keeping the newest {@link #setKeepCheckpoints} of them. Returns early, after a
+     * checkpoint of the steps done, when {@link #setStopRequested} says so.
      */
     public void run(Path checkpointDir) {
         boolean writer = ranks.rank() == 0, evaluates = writer && !validation.isEmpty();
         if (!writer) checkpointDir = null;                                          // rank 0 alone writes
         checkSameStartOnEveryRank();
         if (checkpointDir != null) Checkpoint.removeTemporaries(checkpointDir);   // left by a write that was interrupted
+        stopped = false;
         while (step < cfg.steps()) {
             step();
+            if (stopRequested.getAsBoolean()) {          // the step is done: keep it, skip the rest
+                stopped = true;
+                if (checkpointDir != null && lastCheckpointStep != step) checkpointInto(checkpointDir);
+                return;
+            }
             if (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0 && evaluates) evaluate();
             if (checkpointDir != null && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0)
                 checkpointInto(checkpointDir);
@@ -425,6 +446,7 @@ public final class Trainer {
         step = c.step();
         lastCheckpointStep = step;
         lastEvalStep = -1;
+        for (TrainListener l : listeners) l.onResume(step);
     }
 
     private static Map<String, float[]> withoutExpertLossState(Map<String, float[]> state) {

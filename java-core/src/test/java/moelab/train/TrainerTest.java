@@ -34,7 +34,7 @@ class TrainerTest {
 
         assertEquals(60, steps.size());
         assertEquals(60, t.stepCount());
-        for (int i = 0; i < steps.size(); i++) assertEquals(i, steps.get(i).step());
+        for (int i = 0; i < steps.size(); i++) assertEquals(i + 1, steps.get(i).step(), "steps count updates done, from 1");
         double chance = Math.log(VOCAB);
         assertEquals(chance, before.loss(), 0.5, "an untrained model is near chance");
         EvalMetrics after = evals.get(evals.size() - 1);
@@ -89,6 +89,30 @@ class TrainerTest {
 
     /** N steps straight == N/2 steps, save, a fresh trainer and model, load, N/2 steps. */
     @Test
+    void aStopRequestEndsRunAfterTheStepWithACheckpointAndResumeTellsListeners(@TempDir Path dir) {
+        ModelConfig mc = model(0.01, 1.25);
+        TrainConfig tc = train(8, 4, 2);
+        List<Long> resumedAt = new ArrayList<>();
+        long[] seen = {0};
+        TrainListener l = new TrainListener() {
+            @Override public void onStep(StepMetrics m) { seen[0] = m.step(); }
+            @Override public void onResume(long step) { resumedAt.add(step); }
+        };
+        Trainer t = trainer(mc, tc, 11, new PatternSource(11, VOCAB, 4, SEQ), List.of(l));
+        t.setStopRequested(() -> seen[0] >= 3);
+        t.run(dir);
+        assertTrue(t.stopped());
+        assertEquals(3, t.stepCount(), "the step in progress finished, no more");
+        assertEquals(List.of(dir.resolve(Checkpoint.fileName(3))), Checkpoint.list(dir), "the finished step is checkpointed");
+        Trainer again = trainer(mc, tc, 11, new PatternSource(11, VOCAB, 4, SEQ), List.of(l));
+        again.loadCheckpoint(dir.resolve(Checkpoint.fileName(3)), null);
+        assertEquals(List.of(3L), resumedAt);
+        again.run(dir);
+        assertFalse(again.stopped());
+        assertEquals(8, again.stepCount());
+    }
+
+    @Test
     void resumeIsBitExact(@TempDir Path dir) {
         ModelConfig mc = model(0.01, 1.25);
         TrainConfig tc = train(8, 4, 2);
@@ -114,7 +138,7 @@ class TrainerTest {
         assertSameWeights(firstHalf.model(), resumed.model());
         for (int i = 4; i < 8; i++) {
             StepMetrics r = resumed.step();
-            assertEquals(i, r.step());
+            assertEquals(i + 1, r.step());
             assertEquals(Double.doubleToRawLongBits(all.get(i).loss()), Double.doubleToRawLongBits(r.loss()), "loss of step " + i);
             assertEquals(Double.doubleToRawLongBits(all.get(i).lr()), Double.doubleToRawLongBits(r.lr()), "lr of step " + i);
         }
@@ -202,7 +226,7 @@ class TrainerTest {
         float[] before = snapshot(m);
         Trainer t = new Trainer(m, train(2, 2, 1), bad, List.of(), List.of(), List.of());
         var e = assertThrows(moelab.tensor.NonFiniteException.class, t::step);
-        assertTrue(e.getMessage().contains("step 0") && e.getMessage().contains("NaN"), e.getMessage());
+        assertTrue(e.getMessage().contains("step 1,") && e.getMessage().contains("NaN"), e.getMessage());
         assertSameBits(before, snapshot(m), "weights");
         assertEquals(0, t.stepCount());
     }

@@ -10,7 +10,7 @@ import java.util.List;
 /** {@code --config FILE} and {@code --set key.path=value}, shared by the commands that need a run config. */
 public final class ConfigOptions {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "run config, YAML or JSON, over the bundled defaults; or a bundled name: default, bench-small")
+            description = "run config, YAML or JSON, over the bundled defaults; or a bundled name: " + ConfigLoader.BUNDLED_NAMES)
     String config;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",

@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Validation loss of a checkpoint, overall and per domain.")
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "checkpoint to evaluate")
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE|RUN_DIR", description = "checkpoint to evaluate, or a run folder (its latest checkpoint)")
     Path checkpoint;
 
     @Mixin ConfigOptions config;
@@ -27,6 +27,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        checkpoint = CheckpointArg.file(checkpoint, "--checkpoint");
         Resolved r = Resolved.forCheckpoint(config, checkpoint);
         r.cfg().run().applyKernels();
         Wiring.Data data = Wiring.loadData(r.cfg(), r.runDir());

@@ -16,8 +16,8 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Continue a prompt with a checkpoint's model (seeded sampling; temperature 0 = greedy).")
 public final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", paramLabel = "FILE",
-            description = "checkpoint to load (without it: the untrained model of --config, to see what init does)")
+    @Option(names = "--checkpoint", paramLabel = "FILE|RUN_DIR",
+            description = "checkpoint to load, or a run folder (its latest checkpoint) (without it: the untrained model of --config, to see what init does)")
     Path checkpoint;
 
     @Option(names = "--prompt", required = true, description = "text to continue") String prompt;
@@ -32,6 +32,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        checkpoint = CheckpointArg.file(checkpoint, "--checkpoint");
         Resolved r = Resolved.forCheckpoint(config, checkpoint);
         Transformer model = r.model(checkpoint, null, spec.commandLine().getErr(), "generating with");
         Generator.Result g = Generator.generate(model, Wiring.tokenizer(r.cfg(), r.runDir()), prompt, tokens, temperature, topK, seed);

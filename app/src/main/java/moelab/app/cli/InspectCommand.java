@@ -16,8 +16,8 @@ import java.util.concurrent.Callable;
 @Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Show the routing of a text: per token and MoE layer, the chosen experts and their gate weights.")
 public final class InspectCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", paramLabel = "FILE",
-            description = "checkpoint to load (without it: the untrained model of --config, i.e. routing at init)")
+    @Option(names = "--checkpoint", paramLabel = "FILE|RUN_DIR",
+            description = "checkpoint to load, or a run folder (its latest checkpoint) (without it: the untrained model of --config, i.e. routing at init)")
     Path checkpoint;
 
     @Option(names = "--text", required = true, description = "text to route") String text;
@@ -28,6 +28,7 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        checkpoint = CheckpointArg.file(checkpoint, "--checkpoint");
         Resolved r = Resolved.forCheckpoint(config, checkpoint);
         RoutingTrace trace = new RoutingTrace();
         Transformer model = r.model(checkpoint, trace.routers(), spec.commandLine().getErr(), "inspecting");

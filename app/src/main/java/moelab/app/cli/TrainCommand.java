@@ -8,6 +8,7 @@ import moelab.app.report.ParamCount;
 import moelab.app.report.ProgressLine;
 import moelab.app.report.Report;
 import moelab.app.report.RunFolder;
+import moelab.app.tensorboard.EventFileWriter;
 import moelab.dist.Collective;
 import moelab.eval.RoutingStability;
 import moelab.kernels.Backends;
@@ -42,8 +43,8 @@ public final class TrainCommand implements Callable<Integer> {
             description = "run folder to write (default: <run.out_dir>/<run.name>-<timestamp>)")
     Path runDir;
 
-    @Option(names = "--resume", paramLabel = "CHECKPOINT",
-            description = "continue a run from a checkpoint; its run folder's config is used unless --config is given")
+    @Option(names = "--resume", paramLabel = "CKPT|RUN_DIR",
+            description = "continue a run from a checkpoint, or from a run folder's latest checkpoint; its config is used unless --config is given")
     Path resume;
 
     @Option(names = "--init-from", paramLabel = "FILE",
@@ -56,9 +57,13 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
+    /** Ctrl-C; a test calls its request() instead of sending a signal. */
+    final StopSignal stop = new StopSignal();
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        resume = CheckpointArg.file(resume, "--resume");
         if (initFrom != null) config.sets.add("run.init_from=" + initFrom);
         Resolved r = Resolved.forCheckpoint(config, resume);
         RunConfig cfg = r.cfg();
@@ -71,15 +76,38 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume == null && !cfg.run().initFrom().isEmpty())     // a bad init_from must fail before the run folder exists
             Wiring.initWeights(new Transformer(cfg.model(), cfg.train().seed()), Path.of(cfg.run().initFrom()));
         Collective ranks = DataParallel.ranks();
-        if (ranks.rank() == 0) {
-            RunFolder folder = runFolder(cfg, r);
-            trainInto(cfg, r.text(), folder, resume, out, ranks);
-        } else {
+        if (ranks.rank() != 0) {
+            // the other ranks write nothing and take no Ctrl-C of their own: the launcher stops them
             Wiring.Data data = Wiring.loadData(cfg, null);
-            Wiring.train(new Transformer(cfg.model(), cfg.train().seed()), cfg, data, List.of(), null, resume, r.text(), ranks);
+            Wiring.train(new Transformer(cfg.model(), cfg.train().seed()), cfg, data, List.of(), null, resume, r.text(), ranks, () -> false);
+            ranks.close();
+            return 0;
+        }
+        RunFolder folder = runFolder(cfg, r);
+        // Ctrl-C in a single process only: a stop on rank 0 alone would leave the others waiting in a collective
+        boolean single = ranks.size() == 1;
+        if (single) {
+            stop.onAbandon(() -> System.err.println("\nabandoned the step in progress; " + resumeHint(folder)));
+            stop.install();
+        }
+        boolean finished;
+        try {
+            finished = trainInto(cfg, r.text(), folder, resume, out, ranks, single ? stop::requested : () -> false);
+        } finally {
+            if (single) stop.uninstall();
         }
         ranks.close();             // only after success: a failing rank exits without it, and the launcher stops the others
-        return 0;
+        if (finished) return 0;
+        out.println("stopped by Ctrl-C after the step in progress; " + resumeHint(folder));
+        out.flush();
+        return StopSignal.EXIT_INTERRUPTED;
+    }
+
+    /** "last checkpoint: ...; resume with: ./moe train --resume DIR" (or that there is none yet). */
+    static String resumeHint(RunFolder folder) {
+        var last = moelab.train.Checkpoint.latest(folder.dir().resolve(RunFolder.CHECKPOINTS));
+        if (last.isEmpty()) return "no checkpoint was written yet (train.checkpoint_every); start again with ./moe train";
+        return "last checkpoint: " + last.get() + "; resume with: ./moe train --resume " + folder.dir();
     }
 
     /**
@@ -88,11 +116,15 @@ public final class TrainCommand implements Callable<Integer> {
      * when training stops with an error. Also what each run of {@code moe sweep} does.
      */
     public static void trainInto(RunConfig cfg, String configText, RunFolder folder, Path resume, PrintWriter out) {
-        trainInto(cfg, configText, folder, resume, out, Collective.single());
+        trainInto(cfg, configText, folder, resume, out, Collective.single(), () -> false);
     }
 
-    /** The same as rank 0 of data-parallel ranks (the other ranks write nothing). */
-    static void trainInto(RunConfig cfg, String configText, RunFolder folder, Path resume, PrintWriter out, Collective ranks) {
+    /**
+     * As above, as rank 0 of data-parallel ranks (the other ranks write nothing); stop is asked
+     * after every step. Returns false when it stopped training early.
+     */
+    static boolean trainInto(RunConfig cfg, String configText, RunFolder folder, Path resume, PrintWriter out,
+                             Collective ranks, java.util.function.BooleanSupplier stop) {
         out.println(header(cfg, folder) + (ranks.size() > 1 ? String.format(Locale.ROOT,
                 "%ndata parallel: %d ranks (MPI), %d of the %d sequences per micro-batch on each", ranks.size(),
                 cfg.train().microBatch() / ranks.size(), cfg.train().microBatch()) : ""));
@@ -102,18 +134,43 @@ public final class TrainCommand implements Callable<Integer> {
                 cfg.data().path(), data.domainNames().size(), data.domainNames(), data.tokenizer().name(),
                 data.tokenizer().vocabSize(), data.unigramEntropy());
         out.flush();
+        TrainListener resumed = new TrainListener() {
+            @Override public void onResume(long step) {
+                out.printf("resuming run %s from %s: %d of %d steps done%n", folder.dir(), resume, step, cfg.train().steps());
+                out.flush();
+            }
+        };
         Transformer model = new Transformer(cfg.model(), cfg.train().seed());
         // the stability probe routes a batch on this rank alone: with data-parallel ranks its
         // global-scope counts would wait for the others, so it runs in single-process runs only
         RoutingStability probe = ranks.size() > 1 ? null : Wiring.stabilityProbe(cfg, data);
-        try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames());
-             DiagnosticsWriter diagnostics = new DiagnosticsWriter(folder, model, data.domainNames(),
-                     probe, cfg.train().probeEvery())) {
-            List<TrainListener> listeners = List.of(metrics, ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()),
-                    diagnostics);   // last: its probe routes a batch between steps
-            Wiring.train(model, cfg, data, listeners, folder, resume, configText, ranks);
-        } finally {
-            report(folder, out);
+        try (EventFileWriter events = new EventFileWriter(folder.dir())) {
+            long[] lastStep = {0};
+            TrainListener last = new TrainListener() {
+                @Override public void onStep(moelab.train.StepMetrics m) { lastStep[0] = m.step(); }
+                @Override public void onResume(long step) { lastStep[0] = step; }
+            };
+            try (MetricsWriter metrics = new MetricsWriter(folder, data.domainNames());
+                 DiagnosticsWriter diagnostics = new DiagnosticsWriter(folder, model, data.domainNames(),
+                         probe, cfg.train().probeEvery())) {
+                List<TrainListener> listeners = List.of(resumed, metrics, events, last,
+                        ProgressLine.toStderr(cfg.train().steps(), cfg.train().logEvery()),
+                        diagnostics);   // last: its probe routes a batch between steps
+                return Wiring.train(model, cfg, data, listeners, folder, resume, configText, ranks, stop);
+            } finally {
+                Report.Result rep = report(folder, out);
+                if (rep != null) imagesInto(events, rep, lastStep[0], out);
+            }
+        }
+    }
+
+    // the report's plots as TensorBoard images; a failure here must not hide a training error
+    private static void imagesInto(EventFileWriter events, Report.Result rep, long step, PrintWriter out) {
+        try {
+            events.images(rep.plots(), step);
+        } catch (RuntimeException e) {
+            out.println("tensorboard: plots not added (" + e.getMessage() + ")");
+            out.flush();
         }
     }
 
@@ -146,13 +203,15 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Writes the report; a failure here is reported without hiding the training error that may be on its way. */
-    private static void report(RunFolder folder, PrintWriter out) {
+    private static Report.Result report(RunFolder folder, PrintWriter out) {
+        Report.Result rep = null;
         try {
-            Report.Result rep = Report.generate(folder.dir());
+            rep = Report.generate(folder.dir());
             out.println("report: " + rep.index());
         } catch (RuntimeException e) {
             out.println("report: not written (" + e.getMessage() + "); retry with: moe report " + folder.dir());
         }
         out.flush();
+        return rep;
     }
 }

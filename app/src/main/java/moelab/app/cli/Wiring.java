@@ -121,18 +121,23 @@ final class Wiring {
                 cfg.train().probeSequences()));
     }
 
-    /** Trains the model to cfg.train().steps(), checkpointing into the run folder; resume continues from a checkpoint. */
+    /** Trains the model to cfg.train().steps() in one process, checkpointing into the run folder; resume continues from a checkpoint. */
     static void train(Transformer model, RunConfig cfg, Data data, List<TrainListener> listeners, RunFolder folder,
                       Path resume, String configText) {
-        train(model, cfg, data, listeners, folder, resume, configText, moelab.dist.Collective.single());
+        train(model, cfg, data, listeners, folder, resume, configText, moelab.dist.Collective.single(), () -> false);
     }
 
-    /** The same over data-parallel ranks; folder is null on every rank but 0 (which alone writes). */
-    static void train(Transformer model, RunConfig cfg, Data data, List<TrainListener> listeners, RunFolder folder,
-                      Path resume, String configText, moelab.dist.Collective ranks) {
+    /**
+     * The same over data-parallel ranks (folder is null on every rank but 0, which alone writes).
+     * Returns false when stop said so after some step (then that step is checkpointed and
+     * training ends early).
+     */
+    static boolean train(Transformer model, RunConfig cfg, Data data, List<TrainListener> listeners, RunFolder folder,
+                         Path resume, String configText, moelab.dist.Collective ranks, java.util.function.BooleanSupplier stop) {
         Trainer t = new Trainer(model, cfg.train(), data.train(), data.validation(), data.domainNames(), listeners);
         t.setConfigText(configText);
         t.useRanks(ranks);
+        t.setStopRequested(stop);
         for (EvalProbe p : Probes.probes(cfg, data.domainNames())) t.addEvalProbe(p);
         if (resume != null) t.resume(resume, configText);
         else if (!cfg.run().initFrom().isEmpty()) initWeights(model, Path.of(cfg.run().initFrom()));
@@ -140,6 +145,7 @@ final class Wiring {
         if (ranks.size() > 1 && ranks.rank() == 0)
             System.err.printf(java.util.Locale.ROOT, "data parallel: rank 0 spent %.1f s averaging gradients over %d ranks%n",
                     t.allreduceSeconds(), ranks.size());
+        return !t.stopped();
     }
 
     /** Validation loss overall and per domain of a checkpoint. */

@@ -36,7 +36,9 @@ public final class ConfigLoader {
     private ConfigLoader() {}
 
     /** Bundled configs, loadable by name: {@code --config bench-small}. */
-    public static final List<String> BUNDLED = List.of("default", "bench-small", "testbed");
+    /** The bundled config names (configs/NAME.yaml), as help text lists them. */
+    public static final String BUNDLED_NAMES = "default, bench-small, testbed";
+    public static final List<String> BUNDLED = List.of(BUNDLED_NAMES.split(", "));
 
     private static final ObjectMapper YAML = YAMLMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)

@@ -56,9 +56,55 @@ public final class Inspector {
             int k = r.experts().length / ids.length;
             layers.add(new LayerRoute(e.getKey(), experts, k, r.experts().clone(), r.gates().toArray()));
         }
-        List<String> tokens = new ArrayList<>();
-        for (int id : ids) tokens.add(tok.decode(new int[]{id}));
-        return new Result(ids, List.copyOf(tokens), List.copyOf(layers), truncated);
+        return new Result(ids, tokenTexts(ids, tok), List.copyOf(layers), truncated);
+    }
+
+    /**
+     * Each token as text. A token that holds only part of a multi-byte UTF-8 character (a byte
+     * token of 'ü' or '語') shows that character and which of its bytes it holds, "ü 1/2", rather
+     * than the replacement character its bytes decode to alone.
+     */
+    static List<String> tokenTexts(int[] ids, Tokenizer tok) {
+        List<byte[]> parts = new ArrayList<>();
+        for (int id : ids) parts.add(bytesOf(tok, id));
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) all.writeBytes(p);
+        byte[] text = all.toByteArray();
+        List<String> out = new ArrayList<>();
+        int pos = 0;
+        for (int t = 0; t < ids.length; t++) {
+            int start = pos, end = pos + parts.get(t).length;
+            pos = end;
+            int cs = charStart(text, start), ce = end < text.length ? charStart(text, end) : text.length;
+            if (cs == start && ce == end) {                          // whole characters
+                out.add(new String(text, start, end - start, java.nio.charset.StandardCharsets.UTF_8));
+                continue;
+            }
+            int len = Math.max(1, utf8Length(text[cs]));
+            String chars = new String(text, cs, Math.min(Math.max(ce, cs + len), text.length) - cs, java.nio.charset.StandardCharsets.UTF_8);
+            out.add(end - start == 1 && ce <= cs + len
+                    ? chars + " " + (start - cs + 1) + "/" + len
+                    : chars + " (part)");
+        }
+        return List.copyOf(out);
+    }
+
+    private static byte[] bytesOf(Tokenizer tok, int id) {
+        if (tok instanceof moelab.data.ByteTokenizer b) return b.decodeBytes(new int[]{id});
+        if (tok instanceof moelab.data.BpeTokenizer b) return b.tokenBytes(id);
+        return tok.decode(new int[]{id}).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    // the index of the first byte of the UTF-8 character that byte i belongs to (continuation bytes are 10xxxxxx)
+    private static int charStart(byte[] b, int i) {
+        int s = i;
+        while (s > 0 && s > i - 3 && (b[s] & 0xC0) == 0x80) s--;
+        return (b[s] & 0xC0) == 0x80 ? i : s;
+    }
+
+    private static int utf8Length(byte lead) {
+        int v = lead & 0xFF;
+        return v < 0x80 ? 1 : v >= 0xF0 ? 4 : v >= 0xE0 ? 3 : v >= 0xC0 ? 2 : 1;
     }
 
     static void checkIds(int[] ids, int vocab, Tokenizer tok) {
@@ -131,7 +177,7 @@ public final class Inspector {
             }
         }
         String out = b.append('\'').toString();
-        return out.length() > 16 ? out.substring(0, 14) + "…'" : out;
+        return out.codePointCount(0, out.length()) > 16 ? out.substring(0, 14) + "…'" : out;
     }
 
     private static String pad(String s, int w, boolean right) {

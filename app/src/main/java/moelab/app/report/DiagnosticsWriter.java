@@ -43,7 +43,7 @@ public final class DiagnosticsWriter implements TrainListener, AutoCloseable {
     /** step = optimizer steps done; domains_covered = distinct domains in the probe batch. */
     public record ProbeRow(long step, int probeTokens, int domainsCovered, List<ProbeLayer> layers) {}
     public record CountsLayer(int layer, long[][] counts) {}
-    /** counts[expert][domain], kept training routes of steps [stepFrom, stepTo); domains: column names. */
+    /** counts[expert][domain], kept training routes of steps stepFrom+1 .. stepTo (optimizer steps done at the window's start and end); domains: column names. */
     public record TrainRoutingRow(long stepFrom, long stepTo, List<String> domains, List<CountsLayer> layers) {}
 
     private final Transformer model;
@@ -79,9 +79,9 @@ public final class DiagnosticsWriter implements TrainListener, AutoCloseable {
             }
         if (!marLayers.isEmpty()) mar = line(mar, MAR_JSONL, new MarRow(m.step(), marLayers));
         if (every <= 0) return;
-        if (windowFrom < 0) windowFrom = m.step();
+        if (windowFrom < 0) windowFrom = m.step() - 1;   // steps done when the window opened
         count(m.routing());
-        long done = m.step() + 1;
+        long done = m.step();
         if (done % every != 0) return;
         List<CountsLayer> layers = new ArrayList<>();
         counts.forEach((l, c) -> layers.add(new CountsLayer(l, c)));

@@ -42,7 +42,7 @@ final class IndexPage {
         }
         Metrics.Step lastStep = rm.lastStep();
         if (lastStep != null && !lastStep.layers().isEmpty()) {
-            b.append("<table><tr><th colspan=\"5\">Routing at the last step (").append(lastStep.step() + 1).append(")</th></tr>\n")
+            b.append("<table><tr><th colspan=\"5\">Routing at the last step (").append(lastStep.step()).append(")</th></tr>\n")
                     .append("<tr><th>layer</th><th>min-max load share</th><th>MaxVio</th><th>drop rate</th><th>router entropy (nats)</th></tr>\n");
             for (Metrics.Layer l : lastStep.layers()) {
                 double min = Arrays.stream(l.load()).min().orElse(0), max = Arrays.stream(l.load()).max().orElse(0);
@@ -110,7 +110,7 @@ final class IndexPage {
     private static List<String[]> resultRows(RunConfig cfg, RunMetrics rm) {
         List<String[]> r = new ArrayList<>();
         List<Metrics.Step> steps = rm.steps();
-        r.add(new String[]{"steps done", steps.isEmpty() ? "0" : (steps.getLast().step() + 1) + " of " + cfg.train().steps()});
+        r.add(new String[]{"steps done", steps.isEmpty() ? "0" : steps.getLast().step() + " of " + cfg.train().steps()});
         if (!steps.isEmpty()) {
             int n = Math.min(10, steps.size());
             double sum = 0;

@@ -83,7 +83,7 @@ public final class Plots {
         List<double[]> pts = new ArrayList<>();
         for (Metrics.Step st : rm.steps()) {
             Double l = st.lmLoss() != null ? st.lmLoss() : st.loss();
-            if (l != null) pts.add(new double[]{st.step() + 1, l});
+            if (l != null) pts.add(new double[]{st.step(), l});
         }
         int h = Math.max(2, Math.min(25, pts.size() / 40));
         XYSeries raw = new XYSeries("train (lm loss)"), avg = new XYSeries("train, moving average"), val = new XYSeries("validation");
@@ -127,7 +127,7 @@ public final class Plots {
             List<double[]> loads = new ArrayList<>();
             for (Metrics.Step st : rm.steps())
                 for (Metrics.Layer l : st.layers())
-                    if (l.layer() == layer) { x.add(st.step() + 1.0); loads.add(l.load()); }
+                    if (l.layer() == layer) { x.add((double) st.step()); loads.add(l.load()); }
             int experts = loads.stream().mapToInt(a -> a.length).max().orElse(0);
             double[][] xyz = new double[3][x.size() * experts];             // [x | expert | share x E] per cell
             for (int i = 0; i < x.size(); i++)
@@ -296,8 +296,8 @@ public final class Plots {
     public static JFreeChart optimizer(RunMetrics rm) {
         XYSeries lr = new XYSeries("learning rate"), gn = new XYSeries("grad norm");
         for (Metrics.Step st : rm.steps()) {
-            if (st.lr() != null) lr.add(st.step() + 1, st.lr());
-            if (st.gradNorm() != null) gn.add(st.step() + 1, st.gradNorm());
+            if (st.lr() != null) lr.add(st.step(), st.lr());
+            if (st.gradNorm() != null) gn.add(st.step(), st.gradNorm());
         }
         CombinedDomainXYPlot combined = new CombinedDomainXYPlot(Ticks.plain(new NumberAxis("step")));
         combined.setGap(8);
@@ -316,7 +316,7 @@ public final class Plots {
             for (Metrics.Step st : rm.steps())
                 for (Metrics.Layer l : st.layers()) {
                     Double v = l.layer() == layer ? value.apply(l) : null;
-                    if (v != null) pts.add(new double[]{st.step() + 1, v});
+                    if (v != null) pts.add(new double[]{st.step(), v});
                 }
             double[] y = smooth(pts.stream().mapToDouble(p -> p[1]).toArray(), halfWindow(pts.size()));
             XYSeries series = new XYSeries("layer " + layer);

@@ -34,16 +34,24 @@ public final class ProgressLine implements TrainListener {
         return new ProgressLine(System.err, c != null && c.isTerminal(), totalSteps, logEvery);
     }
 
+    /** Printed once before the first line that shows expert load. */
+    static final String LEGEND = "load: per MoE layer L<i>, the least and most loaded expert's share of the routes;"
+            + " mv = MaxVio = (max load - mean load) / mean load, 0 when balanced; drop = share of routes over capacity";
+
     @Override
     public void onStep(StepMetrics m) {
-        if (firstStep < 0) { firstStep = m.step(); firstElapsed = m.elapsedSec(); }
-        boolean last = m.step() + 1 >= totalSteps;
+        if (firstStep < 0) {
+            firstStep = m.step();
+            firstElapsed = m.elapsedSec();
+            if (!m.routing().isEmpty()) out.println(LEGEND);
+        }
+        boolean last = m.step() >= totalSteps;
         String line = format(m, eta(m));
         if (tty) {
             out.print("\r" + line + " ".repeat(Math.max(0, lastWidth - line.length())));
             lastWidth = line.length();
             if (last) { out.println(); lastWidth = 0; }
-        } else if (m.step() == firstStep || (m.step() + 1) % logEvery == 0 || last) {
+        } else if (m.step() == firstStep || m.step() % logEvery == 0 || last) {
             out.println(line);
         }
         out.flush();
@@ -59,14 +67,14 @@ public final class ProgressLine implements TrainListener {
     /** Seconds left, from the time per step since the first step this listener saw; NaN when not known yet. */
     double eta(StepMetrics m) {
         long done = m.step() - firstStep;
-        double perStep = done > 0 ? (m.elapsedSec() - firstElapsed) / done : firstStep == 0 ? m.elapsedSec() : Double.NaN;
-        return perStep * (totalSteps - 1 - m.step());
+        double perStep = done > 0 ? (m.elapsedSec() - firstElapsed) / done : firstStep == 1 ? m.elapsedSec() : Double.NaN;
+        return perStep * (totalSteps - m.step());
     }
 
     String format(StepMetrics m, double etaSec) {
         StringBuilder sb = new StringBuilder();
         int w = Long.toString(totalSteps).length();
-        sb.append(String.format(Locale.ROOT, "step %" + w + "d/%d | loss %.4f", m.step() + 1, totalSteps, m.loss()));
+        sb.append(String.format(Locale.ROOT, "step %" + w + "d/%d | loss %.4f", m.step(), totalSteps, m.loss()));
         if (m.auxLoss() != 0) sb.append(String.format(Locale.ROOT, " (lm %.4f)", m.lmLoss()));
         sb.append(String.format(Locale.ROOT, " | lr %.2e | %s tok/s | ETA %s", m.lr(), compact(m.tokensPerSec()), duration(etaSec)));
         String load = loadSummary(Metrics.layers(m.routing()));

@@ -13,11 +13,11 @@ import java.time.format.DateTimeFormatter;
 
 /**
  * A run's folder: {@code <out_dir>/<name>-<yyyyMMdd-HHmmss>/} holding config.yaml, the metric
- * files (metrics.jsonl, metrics.csv, eval.jsonl), checkpoints/, plots/ and index.html.
+ * files (metrics.jsonl, metrics.csv, eval.jsonl, eval.csv), TensorBoard event files, checkpoints/, plots/ and index.html.
  */
 public final class RunFolder {
     public static final String CONFIG = "config.yaml", METRICS_JSONL = "metrics.jsonl", METRICS_CSV = "metrics.csv",
-            EVAL_JSONL = "eval.jsonl", INDEX_HTML = "index.html", CHECKPOINTS = "checkpoints", PLOTS = "plots";
+            EVAL_JSONL = "eval.jsonl", EVAL_CSV = "eval.csv", INDEX_HTML = "index.html", CHECKPOINTS = "checkpoints", PLOTS = "plots";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     private final Path dir;
@@ -67,6 +67,7 @@ public final class RunFolder {
     public Path metricsJsonl() { return dir.resolve(METRICS_JSONL); }
     public Path metricsCsv() { return dir.resolve(METRICS_CSV); }
     public Path evalJsonl() { return dir.resolve(EVAL_JSONL); }
+    public Path evalCsv() { return dir.resolve(EVAL_CSV); }
     public Path indexHtml() { return dir.resolve(INDEX_HTML); }
     public Path plotsDir() { return dir.resolve(PLOTS); }
 

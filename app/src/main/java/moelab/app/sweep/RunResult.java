@@ -56,7 +56,7 @@ public record RunResult(String id, String label, long seed, long step, double wa
             last.perDomain().forEach((d, x) -> v.put("loss." + d, x));
             last.scalars().forEach(v::put);
         }
-        long step = rm.lastStep() == null ? 0 : rm.lastStep().step() + 1;
+        long step = rm.lastStep() == null ? 0 : rm.lastStep().step();
         return new RunResult(run.id(), run.label(), run.seed(), step, wallSec, v, identity.keys());
     }
 

@@ -110,8 +110,8 @@ public final class SweepCommand implements Callable<Integer> {
         }
         SweepPlan plan = SweepPlan.expand(f, baseDir, sets, out);
         SweepColumns.check(plan);
-        pw.printf(Locale.ROOT, "sweep %s: %d configurations x %d seeds = %d runs in %s%n", f.name(), plan.labels().size(),
-                f.seeds().size(), plan.runs().size(), plan.root());
+        pw.printf(Locale.ROOT, "sweep %s: %d configurations x %d seed%s = %d runs in %s%n", f.name(), plan.labels().size(),
+                f.seeds().size(), f.seeds().size() == 1 ? "" : "s", plan.runs().size(), plan.root());
         SweepState state = SweepState.check(plan);
         if (list) {
             for (SweepPlan.Run r : plan.runs())

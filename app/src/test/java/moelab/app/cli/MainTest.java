@@ -129,4 +129,17 @@ class MainTest {
         assertTrue(lines[4].startsWith("  layer 1 routing: MaxVio "), lines[4]);
         assertTrue(lines[5].startsWith("  layer 3 routing: MaxVio "), lines[5]);
     }
+
+    @Test
+    void configHelpListsEveryBundledConfig() throws Exception {
+        Run r = run("train", "--help");
+        String help = r.out().replaceAll("\\s+", " ");
+        for (String name : moelab.app.config.ConfigLoader.BUNDLED) {
+            assertTrue(help.contains(name), name + " in\n" + r.out());
+            assertNotNull(MainTest.class.getResource("/configs/" + name + ".yaml"), name);
+        }
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of("src/main/resources/configs"))) {
+            assertEquals(moelab.app.config.ConfigLoader.BUNDLED.size(), files.count(), "every bundled config file is listed");
+        }
+    }
 }

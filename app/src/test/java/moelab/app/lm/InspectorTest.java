@@ -117,4 +117,12 @@ class InspectorTest {
         Inspector.Result r = Inspector.inspect(dense, trace, BYTES, "ab");
         assertTrue(Inspector.table(r).startsWith("no MoE layers"));
     }
+
+    @Test
+    void multiByteCharactersShowTheCharacterAndWhichByteEachTokenHolds() {
+        var tok = new moelab.data.ByteTokenizer();
+        int[] ids = tok.encode("aü語");
+        assertEquals(List.of("a", "ü 1/2", "ü 2/2", "語 1/3", "語 2/3", "語 3/3"), Inspector.tokenTexts(ids, tok));
+        assertFalse(String.join("", Inspector.tokenTexts(ids, tok)).contains("\uFFFD"));
+    }
 }

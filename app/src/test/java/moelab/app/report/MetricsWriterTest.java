@@ -33,7 +33,7 @@ class MetricsWriterTest {
         assertEquals(30, lines.size());
         for (int i = 0; i < lines.size(); i++) {
             JsonNode n = json.readTree(lines.get(i));
-            assertEquals(i, n.get("step").asLong());
+            assertEquals(i + 1, n.get("step").asLong(), "steps count from 1");
             for (String k : List.of("loss", "lm_loss", "aux_loss", "lr", "grad_norm", "tokens_per_sec", "elapsed_sec"))
                 assertTrue(n.get(k).isNumber(), k + " in " + lines.get(i));
             JsonNode layers = n.get("layers");
@@ -77,28 +77,59 @@ class MetricsWriterTest {
         assertEquals(30, rm.steps().size());
         assertEquals(3, rm.evals().size());
         assertEquals(0, rm.skippedLines());
+
+        // eval.csv: one flat row per eval, the same step and values as eval.jsonl
+        List<String> ecsv = Files.readAllLines(f.evalCsv());
+        assertEquals(4, ecsv.size(), "header + one row per eval");
+        List<String> eh = List.of(ecsv.getFirst().split(","));
+        assertEquals(List.of("step", "val_loss", "val_loss.code", "val_loss.prose", "val_loss.math"), eh);
+        String[] lastRow = ecsv.getLast().split(",", -1);
+        assertEquals("30", lastRow[0]);
+        assertEquals(ev.get("loss").asDouble(), Double.parseDouble(lastRow[1]), 0);
+        assertEquals(ev.get("per_domain").get("prose").asDouble(), Double.parseDouble(lastRow[eh.indexOf("val_loss.prose")]), 0);
     }
 
     @Test
-    void resumedRunAppendsAndReadersKeepTheLastLineOfEachStep(@TempDir Path tmp) throws Exception {
+    void evalCsvFlattensProbeScalarsUnderReadableNames() {
+        var row = new Metrics.Eval(7, 2.5, new java.util.LinkedHashMap<>(java.util.Map.of("zh tw", 3.0)), List.of(),
+                new java.util.LinkedHashMap<>(java.util.Map.of("layer0.purity", 0.4)));
+        var flat = MetricsWriter.evalRow(row);
+        assertEquals(List.of("val_loss", "val_loss.zh_tw", "layer0.purity"), List.copyOf(flat.keySet()));
+        assertEquals(0.4, flat.get("layer0.purity"));
+    }
+
+    @Test
+    void resumeCutsEveryMetricFileBackToTheCheckpointSoNoStepAppearsTwice(@TempDir Path tmp) throws Exception {
         RunFolder f = folder(tmp);
         try (MetricsWriter w = new MetricsWriter(f, Synthetic.DOMAINS)) {
-            Synthetic.run(w, 20, 100, 1);
+            Synthetic.run(w, 20, 10, 1);                               // steps 1..20, evals at 10 and 20
         }
         // a crash cut the last line in half
         String text = Files.readString(f.metricsJsonl());
         Files.writeString(f.metricsJsonl(), text.substring(0, text.length() - 40));
-        // resumed from a checkpoint at step 15: steps 15..24 are written (again)
+        // resumed from the checkpoint of step 15: steps 16..25 follow
         Random rng = new Random(9);
         try (MetricsWriter w = new MetricsWriter(f, Synthetic.DOMAINS)) {
-            for (long s = 15; s < 25; s++) w.onStep(Synthetic.step(rng, s, 25));
+            w.onResume(15);
+            for (long s = 16; s <= 25; s++) w.onStep(Synthetic.step(rng, s, 25));
+            w.onEval(Synthetic.eval(rng, 25, 25));
         }
-        RunMetrics rm = RunMetrics.read(f);
-        assertEquals(1, rm.skippedLines(), "the cut-off line");
-        assertEquals(25, rm.steps().size());
-        for (int i = 0; i < 25; i++) assertEquals(i, rm.steps().get(i).step());
+        ObjectMapper json = new ObjectMapper();
+        List<Long> steps = new java.util.ArrayList<>();
+        for (String l : Files.readAllLines(f.metricsJsonl())) steps.add(json.readTree(l).get("step").asLong());
+        assertEquals(java.util.stream.LongStream.rangeClosed(1, 25).boxed().toList(), steps, "each step once, in order; the cut line gone");
         List<String> csv = Files.readAllLines(f.metricsCsv());
-        assertEquals(1, csv.stream().filter(l -> l.startsWith("step,")).count(), "the header is written once");
-        assertEquals(1 + 20 + 10, csv.size());
+        assertEquals("step", csv.getFirst().split(",")[0], "the header kept");
+        assertEquals(java.util.stream.LongStream.rangeClosed(1, 25).boxed().toList(),
+                csv.subList(1, csv.size()).stream().map(l -> Long.parseLong(l.split(",")[0])).toList());
+        List<Long> evalSteps = new java.util.ArrayList<>();
+        for (String l : Files.readAllLines(f.evalJsonl())) evalSteps.add(json.readTree(l).get("step").asLong());
+        assertEquals(List.of(10L, 25L), evalSteps, "the eval of step 20 came after the checkpoint: dropped");
+        List<String> ecsv = Files.readAllLines(f.evalCsv());
+        assertEquals(List.of("10", "25"), ecsv.subList(1, ecsv.size()).stream().map(l -> l.split(",")[0]).toList());
+        assertFalse(Files.list(f.dir()).anyMatch(p -> p.toString().endsWith(".tmp")), "no temporary file left");
+        RunMetrics rm = RunMetrics.read(f);
+        assertEquals(0, rm.skippedLines());
+        assertEquals(25, rm.steps().size());
     }
 }

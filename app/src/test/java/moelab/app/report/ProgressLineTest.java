@@ -22,6 +22,7 @@ class ProgressLineTest {
         assertEquals(List.of("step   1/100", "step  25/100", "step  50/100", "step  75/100", "step 100/100"),
                 steps.stream().map(l -> l.substring(0, 12)).toList());
         assertEquals(2, java.util.Arrays.stream(lines).filter(l -> l.startsWith("eval @ step")).count());
+        assertEquals(1, java.util.Arrays.stream(lines).filter(x -> x.startsWith(ProgressLine.LEGEND)).count(), "mv explained once");
         assertFalse(buf.toString(StandardCharsets.UTF_8).contains("\r"));
         String l = steps.get(1);
         assertTrue(l.contains("tok/s") && l.contains("ETA") && l.contains("lr 2.99e-03") || l.contains("lr 3.00e-03"), l);
@@ -37,17 +38,18 @@ class ProgressLineTest {
         String out = buf.toString(StandardCharsets.UTF_8);
         assertEquals(10, out.chars().filter(c -> c == '\r').count());
         assertTrue(out.contains("step 10/10"));
-        assertEquals("eval @ step 10", out.split("\n")[1].substring(0, 14), "the live line ends before the eval line");
+        assertEquals(ProgressLine.LEGEND, out.split("\n")[0]);
+        assertEquals("eval @ step 10", out.split("\n")[2].substring(0, 14), "the live line ends before the eval line");
     }
 
     @Test
     void etaFromTheTimePerStep() {
-        ProgressLine p = new ProgressLine(new PrintStream(new ByteArrayOutputStream()), false, 101, 10);
+        ProgressLine p = new ProgressLine(new PrintStream(new ByteArrayOutputStream()), false, 100, 10);
         Random rng = new Random(1);
-        StepMetrics s0 = Synthetic.step(rng, 0, 101);                      // elapsed 0.05 s per step
-        p.onStep(s0);
-        StepMetrics s10 = Synthetic.step(rng, 10, 101);
-        assertEquals(0.05 * 90, p.eta(s10), 1e-9);
+        StepMetrics s1 = Synthetic.step(rng, 1, 100);                      // elapsed 0.05 s per step
+        p.onStep(s1);
+        StepMetrics s11 = Synthetic.step(rng, 11, 100);
+        assertEquals(0.05 * 89, p.eta(s11), 1e-9, "89 steps left after step 11 of 100");
         assertEquals("1m23s", ProgressLine.duration(83));
         assertEquals("2h01m", ProgressLine.duration(7300));
         assertEquals("?", ProgressLine.duration(Double.NaN));

@@ -44,8 +44,8 @@ public final class Synthetic {
         double lm = 5.5 * Math.exp(-3 * p) + 1.2 + 0.05 * rng.nextGaussian();
         List<RoutingRecord> r = new ArrayList<>(routing(rng, p, true, true, 0.05));
         r.addAll(routing(rng, p, true, true, 0.05));                   // two micro-batches
-        return new StepMetrics(step, lm + 0.01, lm, 0.01, 3e-3 * Math.min(1, (step + 1) / 10.0), 1 + rng.nextDouble(),
-                20000 + 1000 * rng.nextGaussian(), 0.05 * (step + 1), r);
+        return new StepMetrics(step, lm + 0.01, lm, 0.01, 3e-3 * Math.min(1, step / 10.0), 1 + rng.nextDouble(),
+                20000 + 1000 * rng.nextGaussian(), 0.05 * step, r);
     }
 
     public static EvalMetrics eval(Random rng, long step, long total) {
@@ -58,9 +58,9 @@ public final class Synthetic {
     /** Feeds a whole synthetic run into a listener. */
     public static void run(moelab.train.TrainListener l, long steps, int evalEvery, long seed) {
         Random rng = new Random(seed);
-        for (long s = 0; s < steps; s++) {
+        for (long s = 1; s <= steps; s++) {                              // steps done, as the trainer counts them
             l.onStep(step(rng, s, steps));
-            if ((s + 1) % evalEvery == 0 || s == steps - 1) l.onEval(eval(rng, s + 1, steps));
+            if (s % evalEvery == 0 || s == steps) l.onEval(eval(rng, s, steps));
         }
     }
 }
