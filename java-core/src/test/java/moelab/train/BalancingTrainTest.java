@@ -43,7 +43,7 @@ class BalancingTrainTest {
     @Test
     void globalExpertBiasMovesOncePerStepWithGradAccumulation() {
         double u = 1e-3;
-        BalanceConfig b = new BalanceConfig(Balancing.EB, Scope.GLOBAL, 0, u, false, 1e-4, 1000, 1e-3, 8, ReferenceGates.LEARNED);
+        BalanceConfig b = new BalanceConfig(Balancing.EB, Scope.GLOBAL, 0, u, false, 1e-4, 1.0, 1e-4, 1000, 1e-3, 8, ReferenceGates.LEARNED);
         Trainer t = trainer(model(moe(4, 2, RouterKind.TOPK, 0, b)), train(2, 2, 3));
         boolean moved = false;
         for (int step = 1; step <= 2; step++) {
