@@ -26,6 +26,8 @@ public final class Routers {
         Router base = create(cfg, layer);
         ConfigException.require(!(cfg.mar().enabled() && base instanceof ExpertChoiceRouter), "model.moe.mar.enabled",
                 "memory-aware routing wraps a token-choice router; it cannot be combined with model.moe.balance.method ec");
+        ConfigException.require(!(cfg.expertLosses().anyOn() && base instanceof ExpertChoiceRouter), "model.moe.expert_losses",
+                "the orthogonality / variance losses read k slots per token; set orth_coef and var_coef to 0 with model.moe.balance.method ec");
         return cfg.mar().enabled() ? new MarRouter(base, cfg.mar(), layer) : base;
     }
 

@@ -87,7 +87,7 @@ class ExpertChoiceRouterTest {
     }
 
     @Test
-    void configNeedsACapacityFactorAndRefusesMar() {
+    void configNeedsACapacityFactorAndRefusesMarAndTheExpertLosses() {
         MoeConfig ec = MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig(Balancing.EC, Scope.GLOBAL));
         ConfigException noCf = assertThrows(ConfigException.class, () -> Routers.create(ec, 0));
         assertEquals("model.moe.capacity_factor", noCf.key(), noCf.getMessage());
@@ -95,5 +95,8 @@ class ExpertChoiceRouterTest {
         MoeConfig withMar = ec.withCapacityFactor(1.0).withMar(moelab.routing.mar.MarConfig.on());
         ConfigException mar = assertThrows(ConfigException.class, () -> Routers.forLayer(withMar, 0));
         assertEquals("model.moe.mar.enabled", mar.key(), mar.getMessage());
+        MoeConfig withLosses = ec.withCapacityFactor(1.0).withExpertLosses(new moelab.losses.ExpertLossConfig(1.0, "subspace", 0, "per_token"));
+        ConfigException losses = assertThrows(ConfigException.class, () -> Routers.forLayer(withLosses, 0));
+        assertEquals("model.moe.expert_losses", losses.key(), losses.getMessage());
     }
 }
