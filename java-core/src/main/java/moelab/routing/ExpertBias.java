@@ -12,8 +12,8 @@ import java.util.Map;
  * GLOBAL counts every route of every training pass of the step; SEQUENCE / MICRO_BATCH take the sign
  * in each sequence / (emulated) micro-batch and average the signs over the step's groups, so the
  * step's change of b_i is at most u whatever the scope. Every token of a step sees the bias of the
- * previous step. u is absolute (score units): {@link Balancing} divides the configured rate by the
- * score scale's inverse (1/E for softmax, 1/2 for sigmoid). The bias b [E] (starts at 0) is
+ * previous step. u is in score units: {@link Balancing} passes bias_rate x the score scale (1/E for
+ * softmax, 1/2 for sigmoid). The bias b [E] (starts at 0) is
  * checkpointed state ("expert_bias"). Eval routing is TopK(s + b) when biasAtEval, else TopK(s).
  */
 public final class ExpertBias implements BalancingMethod {
