@@ -88,7 +88,9 @@ public final class MoeFeedForward {
         Tensor logits = MatMul.matmul(x, router);                                   // [T, E]
         Routing r = routerImpl.route(new RoutingInput(layer, x, logits, topK, tokens, training));
         float[] probs = r.probsArray();
-        boolean[] kept = training
+        int slotsPerToken = r.gates().dim(1);  // k, or E for expert choice's (token, expert) slots
+        boolean[] kept = r.taken() != null ? r.taken()                                     // expert choice: C per expert already
+                : training
                 ? Capacity.applyGroups(r.experts(), probs, Scope.microBatches(tokens, t, cfg.balance().groupSequences()),
                         experts, topK, cfg.capacityFactor(), cfg.dropPolicy())               // per (emulated) micro-batch
                 : Capacity.apply(r.experts(), probs, t, experts, topK, 0, cfg.dropPolicy()); // eval is dropless
@@ -106,10 +108,10 @@ public final class MoeFeedForward {
         final MoeExperts.Result f = fused;
         if (training && expertLosses.active()) { // + beta * L_o - gamma * L_v (L_o needs the fused node's slot outputs)
             Tensor term = expertLosses.term(layer, () -> f == null ? null : f.slotOutputs(expertLosses.config().detachInput()),
-                    topK, kept, r.probs());
+                    slotsPerToken, kept, r.probs());
             if (term != null) aux = aux == null ? term : Elementwise.add(aux, term);
         }
-        RoutingRecord record = new RoutingRecord(layer, t, experts, topK, r.experts(), kept, probs, tokens.domains());
+        RoutingRecord record = new RoutingRecord(layer, t, experts, slotsPerToken, r.experts(), kept, probs, tokens.domains());
         expertLosses.observe(layer, x, () -> f == null ? null : f.slotOutputs(), record);
         return new Output(y, aux, record, fused);
     }

@@ -3,6 +3,7 @@ package moelab.nn;
 import moelab.config.ConfigException;
 import moelab.routing.BalanceConfig;
 import moelab.routing.BalancingMethod;
+import moelab.routing.ExpertChoiceRouter;
 import moelab.routing.Balancing;
 import moelab.routing.ReferenceGates;
 import moelab.routing.ReferenceRouter;
@@ -13,7 +14,8 @@ import moelab.routing.mar.MarRouter;
 
 /**
  * Builds the router named in the config, one instance per MoE layer: topk = the learned router
- * with model.moe.balance's method and scope, reference = the domain-block oracle. It lives beside
+ * with model.moe.balance's method and scope (method ec: the expert-choice router; dsv3: sigmoid
+ * scores), reference = the domain-block oracle. It lives beside
  * {@link MoeConfig} because it reads it; the routing packages below know no model config.
  */
 public final class Routers {
@@ -22,13 +24,25 @@ public final class Routers {
     /** The router of MoE layer {@code layer}: {@link #create}'s, wrapped in MAR when model.moe.mar.enabled. */
     public static Router forLayer(MoeConfig cfg, int layer) {
         Router base = create(cfg, layer);
+        ConfigException.require(!(cfg.mar().enabled() && base instanceof ExpertChoiceRouter), "model.moe.mar.enabled",
+                "memory-aware routing wraps a token-choice router; it cannot be combined with model.moe.balance.method ec");
+        ConfigException.require(!(cfg.expertLosses().anyOn() && base instanceof ExpertChoiceRouter), "model.moe.expert_losses",
+                "the orthogonality / variance losses read k slots per token; set orth_coef and var_coef to 0 with model.moe.balance.method ec");
         return cfg.mar().enabled() ? new MarRouter(base, cfg.mar(), layer) : base;
     }
 
     public static Router create(MoeConfig cfg, int layer) {
         BalanceConfig b = cfg.balance();
         return switch (cfg.router()) {
-            case TOPK -> new TopKRouter(cfg.normTopK(), cfg.zLossCoef(), method(cfg), b.scope(), b.groupSequences());
+            case TOPK -> {
+                if (b.method() == Balancing.EC) {
+                    ConfigException.require(cfg.capacityFactor() > 0, "model.moe.capacity_factor",
+                            "expert choice (method ec) takes C = cf * T * k / E tokens per expert: set a capacity factor > 0, e.g. 1.0 (got 0)");
+                    yield new ExpertChoiceRouter(cfg.capacityFactor(), cfg.normTopK(), cfg.zLossCoef(), b.scope(), b.groupSequences());
+                }
+                yield new TopKRouter(cfg.normTopK(), cfg.zLossCoef(), method(cfg), b.scope(), b.groupSequences(),
+                        b.method().sigmoid(), b.gateScale());
+            }
             case REFERENCE -> {
                 ConfigException.require(cfg.experts() % b.domains() == 0, "model.moe.balance.domains",
                         "the reference router needs D=" + b.domains() + " to divide model.moe.experts=" + cfg.experts());

@@ -6,7 +6,7 @@ import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
 import moelab.tensor.Tensor;
 
-/** Elementwise activations: SiLU and the SwiGLU gate of the expert MLPs. */
+/** Elementwise activations: SiLU and the SwiGLU gate of the expert MLPs, and the sigmoid router scores. */
 public final class Activations {
     private Activations() {}
 
@@ -28,6 +28,20 @@ public final class Activations {
                 float v = xd[xo + i], s = sigmoid(v);
                 dx[i] += g[i] * s * (1f + v * (1f - s)); // silu'(v) = s + v * s * (1 - s)
             }
+        }, xc);
+    }
+
+    /** sigmoid(x) = 1 / (1 + exp(-x)), finite for every x. x [...] -> y [...] (same shape). */
+    public static Tensor sigmoid(Tensor x) {
+        Tensor xc = x.contiguous();
+        float[] xd = xc.data();
+        int xo = xc.offset(), n = xc.numel();
+        float[] y = new float[n];
+        for (int i = 0; i < n; i++) y[i] = sigmoid(xd[xo + i]);
+        Tensor out = Tensor.of(y, xc.shape());
+        return Autograd.record("sigmoid", out, g -> {
+            float[] dx = xc.gradBuffer();
+            for (int i = 0; i < n; i++) dx[i] += g[i] * y[i] * (1f - y[i]); // sigmoid' = s * (1 - s)
         }, xc);
     }
 

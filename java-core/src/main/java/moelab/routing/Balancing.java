@@ -7,9 +7,14 @@ package moelab.routing;
 public enum Balancing {
     NONE("none", false, (b, e, aux) -> new NoBalancing()),
     LBL("lbl", false, (b, e, aux) -> new LoadBalancingLoss(aux, b.scope())),
-    EB("eb", false, (b, e, aux) -> new ExpertBias(b.scope(), b.biasRate(), e, b.biasAtEval())),
+    EB("eb", false, (b, e, aux) -> new ExpertBias(b.scope(), b.biasRate() / e, e, b.biasAtEval())),
     SH("sh", true, (b, e, aux) -> new SinkhornBalancing(b.sinkhornTol(), b.sinkhornMaxIters())),
-    BA("ba", true, (b, e, aux) -> new BalancedAssignment(b.auctionEps()));
+    BA("ba", true, (b, e, aux) -> new BalancedAssignment(b.auctionEps())),
+    /** Sigmoid scores: the router asks {@link #sigmoid()}; the bias rate's scale is sigmoid(0) = 1/2. */
+    DSV3("dsv3", false, (b, e, aux) -> new DeepSeekV3Balancing(
+            new ExpertBias(b.scope(), b.biasRate() / 2, e, b.biasAtEval()), b.seqAuxCoef())),
+    /** Expert choice replaces the token-choice router ({@code Routers} builds an {@link ExpertChoiceRouter}). */
+    EC("ec", true, (b, e, aux) -> new NoBalancing());
 
     /** Builds one layer's method from model.moe.balance, E and model.moe.aux_loss_coef (LBL's coefficient). */
     @FunctionalInterface
@@ -26,6 +31,9 @@ public enum Balancing {
         this.joint = joint;
         this.factory = factory;
     }
+
+    /** Whether the router scores experts with sigmoid(z) (DeepSeek-V3) instead of softmax(z). */
+    public boolean sigmoid() { return this == DSV3; }
 
     /** The YAML spelling, also the method's {@link BalancingMethod#name()}. */
     @Override public String toString() { return configName; }

@@ -13,7 +13,7 @@ import java.util.Map;
  * selected experts. Balancing counts are the REQUESTED routes, before capacity drops.
  */
 public interface BalancingMethod {
-    /** none | lbl | eb | sh | ba */
+    /** none | lbl | eb | sh | ba | dsv3 | ec */
     String name();
 
     /**
@@ -28,6 +28,11 @@ public interface BalancingMethod {
      * probs [T, E] differentiable, experts [T*k] the selection, groups the scope's boundaries.
      */
     default Tensor auxLoss(Tensor probs, int[] experts, int k, int[] groups) { return null; }
+
+    /** {@link #auxLoss(Tensor, int[], int, int[])} for methods that also need the sequences' boundaries (DSV3). */
+    default Tensor auxLoss(Tensor probs, int[] experts, int k, int[] groups, int[] sequences) {
+        return auxLoss(probs, experts, k, groups);
+    }
 
     /** Eval selection [T*k] from p [T*E], or null for plain greedy TopK(p) (the default for every method). */
     default int[] evalSelect(float[] p, int tokens, int numExperts, int k) { return null; }

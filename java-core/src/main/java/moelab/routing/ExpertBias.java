@@ -4,20 +4,22 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * EB, auxiliary-loss-free balancing (Wang et al. 2024, DeepSeek-V3): selection TopK(p + b), gates
- * from the unbiased p; no loss. At the end of each scope window, outside autograd:
- * b_i += u * sign(mean_j c_j - c_i) from the window's requested routes c, so an overloaded expert's
- * bias falls. Windows: SEQUENCE = each sequence, MICRO_BATCH = each (emulated) micro-batch, both in
- * token order inside the forward pass (later groups see the updated bias); GLOBAL = the counts of
- * every training pass of the optimizer step summed, one update in {@link #endStep}.
- * The bias b [E] (starts at 0) is checkpointed state ("expert_bias"). Eval routing is plain
- * TopK(p) unless biasAtEval.
+ * EB, auxiliary-loss-free balancing (Wang et al. 2024, DeepSeek-V3): selection TopK(s + b) on the
+ * router's scores s (softmax p, or sigmoid for {@link DeepSeekV3Balancing}), gates from the unbiased
+ * scores; no loss. The bias moves once per optimizer step, in {@link #endStep}, outside autograd, as
+ * DeepSeek-V3 runs it: b_i += u * sign(mean_j c_j - c_i) from the step's requested routes c, so an
+ * overloaded expert's bias falls. The scope changes what is counted, not how often:
+ * GLOBAL counts every route of every training pass of the step; SEQUENCE / MICRO_BATCH take the sign
+ * in each sequence / (emulated) micro-batch and average the signs over the step's groups, so the
+ * step's change of b_i is at most u whatever the scope. Every token of a step sees the bias of the
+ * previous step. u is in score units: {@link Balancing} passes bias_rate x the score scale (1/E for
+ * softmax, 1/2 for sigmoid). The bias b [E] (starts at 0) is
+ * checkpointed state ("expert_bias"). Eval routing is TopK(s + b) when biasAtEval, else TopK(s).
  *
- * <p>Data-parallel ranks: GLOBAL sums the step's counts over the ranks before its one update.
- * SEQUENCE and MICRO_BATCH windows stay local (each rank updates its copy after each of its own
- * windows, seeing only its own updates during the step); at the step's end the updates of all
- * ranks' windows are summed into every copy, so the bias stays identical on every rank and moves
- * by one update per window of the global batch, as in one process.
+ * <p>Data-parallel ranks: before the step's one update, GLOBAL sums the step's counts over the
+ * ranks, SEQUENCE / MICRO_BATCH sum the groups' signs and the number of groups, so every rank makes
+ * the update one process would make on the whole global batch, and the bias stays identical on
+ * every rank.
  */
 public final class ExpertBias implements BalancingMethod {
     public static final String STATE_KEY = "expert_bias";
@@ -25,15 +27,18 @@ public final class ExpertBias implements BalancingMethod {
     private final double rate;
     private final boolean biasAtEval;
     private final float[] bias;
-    private final long[] stepCounts;
+    private final double[] stepSigns;   // sum over the step's groups of sign(mean c - c_i) (SEQUENCE, MICRO_BATCH)
+    private final long[] stepCounts;    // requested routes of the whole step (GLOBAL)
+    private int stepGroups;
+    private int updates;
     private moelab.dist.Collective ranks = moelab.dist.Collective.single();
-    private float[] biasAtStepStart;    // local scopes with ranks: where this step's updates started
 
     public ExpertBias(Scope scope, double rate, int numExperts, boolean biasAtEval) {
         this.scope = scope;
         this.rate = rate;
         this.biasAtEval = biasAtEval;
         this.bias = new float[numExperts];
+        this.stepSigns = new double[numExperts];
         this.stepCounts = new long[numExperts];
     }
 
@@ -44,8 +49,13 @@ public final class ExpertBias implements BalancingMethod {
         if (to == from) return;
         biasedTopK(p, from, to, e, k, experts);
         long[] c = BalancingMethod.counts(experts, from, to, k, e);
-        if (scope == Scope.GLOBAL) for (int i = 0; i < e; i++) stepCounts[i] += c[i];
-        else update(c);
+        if (scope == Scope.GLOBAL) {
+            for (int i = 0; i < e; i++) stepCounts[i] += c[i];
+        } else {
+            double[] sg = signs(c);
+            for (int i = 0; i < e; i++) stepSigns[i] += sg[i];
+        }
+        stepGroups++;
     }
 
     @Override
@@ -64,44 +74,45 @@ public final class ExpertBias implements BalancingMethod {
         }
     }
 
-    /** b_i += u * sign(mean c - c_i). */
-    void update(long[] c) {
+    /** sign(mean c - c_i) per expert. */
+    static double[] signs(long[] c) {
         double mean = 0;
         for (long x : c) mean += x;
         mean /= c.length;
-        for (int i = 0; i < c.length; i++) bias[i] += (float) (rate * Math.signum(mean - c[i]));
+        double[] s = new double[c.length];
+        for (int i = 0; i < c.length; i++) s[i] = Math.signum(mean - c[i]);
+        return s;
     }
 
     @Override
-    public void useRanks(moelab.dist.Collective ranks) {
-        this.ranks = ranks;
-        this.biasAtStepStart = ranks.size() > 1 ? bias.clone() : null;
-    }
+    public void useRanks(moelab.dist.Collective ranks) { this.ranks = ranks; }
 
+    /** The one update of the step: b_i += u * (global: sign of the step's counts; else the mean sign over its groups). */
     @Override
     public void endStep() {
-        if (scope != Scope.GLOBAL) {
-            if (ranks.size() > 1) sumUpdatesOverRanks();
-            return;
+        if (ranks.size() > 1) {
+            // every rank calls this once per step, so the collectives pair up even on a rank without routes
+            ranks.sumInPlace(stepCounts);
+            ranks.sumInPlace(stepSigns);
+            long[] groups = {stepGroups};
+            ranks.sumInPlace(groups);
+            stepGroups = (int) groups[0];
         }
-        ranks.sumInPlace(stepCounts);
-        long total = 0;
-        for (long x : stepCounts) total += x;
-        if (total > 0) update(stepCounts);
+        if (stepGroups == 0) return;
+        double[] step = scope == Scope.GLOBAL ? signs(stepCounts) : stepSigns;
+        double over = scope == Scope.GLOBAL ? 1 : stepGroups;
+        for (int i = 0; i < bias.length; i++) bias[i] += (float) (rate * step[i] / over);
         Arrays.fill(stepCounts, 0);
-    }
-
-    /** b := b_start + sum over ranks of (b_rank - b_start); in double, so every rank computes the same bits. */
-    private void sumUpdatesOverRanks() {
-        double[] delta = new double[bias.length];
-        for (int i = 0; i < bias.length; i++) delta[i] = (double) bias[i] - biasAtStepStart[i];
-        ranks.sumInPlace(delta);
-        for (int i = 0; i < bias.length; i++) bias[i] = (float) (biasAtStepStart[i] + delta[i]);
-        System.arraycopy(bias, 0, biasAtStepStart, 0, bias.length);
+        Arrays.fill(stepSigns, 0);
+        stepGroups = 0;
+        updates++;
     }
 
     /** A copy of the current bias b [E]. */
     public float[] bias() { return bias.clone(); }
+
+    /** Bias updates so far in this process (one per optimizer step with training routes). */
+    public int updates() { return updates; }
 
     @Override public Map<String, float[]> state() { return Map.of(STATE_KEY, bias.clone()); }
 
@@ -109,10 +120,9 @@ public final class ExpertBias implements BalancingMethod {
     public void loadState(Map<String, float[]> state) {
         float[] b = state.get(STATE_KEY);
         if (b == null || state.size() != 1)
-            throw new IllegalArgumentException("balancing method 'eb' expects exactly the state entry '" + STATE_KEY + "', got " + state.keySet());
+            throw new IllegalArgumentException("balancing method '" + name() + "' expects exactly the state entry '" + STATE_KEY + "', got " + state.keySet());
         if (b.length != bias.length)
-            throw new IllegalArgumentException("balancing method 'eb': " + STATE_KEY + " has " + b.length + " values, the layer has " + bias.length + " experts");
+            throw new IllegalArgumentException("balancing method '" + name() + "': " + STATE_KEY + " has " + b.length + " values, the layer has " + bias.length + " experts");
         System.arraycopy(b, 0, bias, 0, b.length);
-        if (biasAtStepStart != null) System.arraycopy(b, 0, biasAtStepStart, 0, b.length);
     }
 }

@@ -11,8 +11,14 @@ import moelab.tensor.Tensor;
  *                (a scalar tensor), or null
  * @param probs   router probabilities softmax(z) [T, E] (differentiable: the variance loss and
  *                statistics read it), or null
+ * @param taken   null for token-choice routing (k requested routes per token, capacity applies
+ *                after); for expert choice the slots' flags [T*k] of which (token, expert) pairs an
+ *                expert took: the layer runs exactly these and applies no further capacity
  */
-public record Routing(int[] experts, Tensor gates, Tensor auxLoss, Tensor probs) {
+public record Routing(int[] experts, Tensor gates, Tensor auxLoss, Tensor probs, boolean[] taken) {
+    /** Token-choice routing. */
+    public Routing(int[] experts, Tensor gates, Tensor auxLoss, Tensor probs) { this(experts, gates, auxLoss, probs, null); }
+
     /** The probabilities as a flat [T*E] copy, or null. */
     public float[] probsArray() { return probs == null ? null : probs.toArray(); }
 }

@@ -1,5 +1,6 @@
 package moelab.routing;
 
+import moelab.ops.Activations;
 import moelab.ops.Elementwise;
 import moelab.ops.Indexing;
 import moelab.ops.Join;
@@ -18,6 +19,10 @@ import java.util.Map;
  * the selected set (Mixtral; the testbed's default), else the raw p values (Switch). Adds the
  * method's loss (LBL) and the optional router z-loss over the forward pass.
  *
+ * <p>With sigmoid scores (DSV3, {@link Balancing#sigmoid}) s = sigmoid(z) replaces p: selection by the
+ * method on s, gates = the selected s normalised to sum 1 times gateScale (normTopK does not apply),
+ * and the probs handed on (capacity, statistics, the method's loss) are s normalised over all E.
+ *
  * <p>LBL = coef * E * sum_i f_i * P_i, f_i = (routes to i) / (k T) held constant, P_i = mean_t p_ti;
  * equal to coef at perfect balance. z-loss = coef * mean_t logsumexp(z_t)^2.
  */
@@ -27,6 +32,8 @@ public final class TopKRouter implements Router {
     private final BalancingMethod method;
     private final Scope scope;
     private final int groupSequences;
+    private final boolean sigmoid;
+    private final double gateScale;
 
     /** LBL with coefficient auxLossCoef over the whole forward pass (the plain Switch router). */
     public TopKRouter(boolean normTopK, double auxLossCoef, double zLossCoef) {
@@ -34,6 +41,14 @@ public final class TopKRouter implements Router {
     }
 
     public TopKRouter(boolean normTopK, double zLossCoef, BalancingMethod method, Scope scope, int groupSequences) {
+        this(normTopK, zLossCoef, method, scope, groupSequences, false, 1.0);
+    }
+
+    /** sigmoid: score experts with sigmoid(z) and gate with gateScale * s_sel / sum s_sel (DeepSeek-V3). */
+    public TopKRouter(boolean normTopK, double zLossCoef, BalancingMethod method, Scope scope, int groupSequences,
+                      boolean sigmoid, double gateScale) {
+        this.sigmoid = sigmoid;
+        this.gateScale = gateScale;
         this.normTopK = normTopK;
         this.zLossCoef = zLossCoef;
         this.method = method;
@@ -51,11 +66,12 @@ public final class TopKRouter implements Router {
     public Routing route(RoutingInput in) {
         Tensor logits = in.logits();
         int t = in.numTokens(), e = in.numExperts(), k = in.topK();
-        Tensor probs = Softmax.softmax(logits, -1);                        // [T, E]
-        int[] experts = TopK.topk(probs, k).indices();                     // plain TopK(p)
+        Tensor scores = sigmoid ? Activations.sigmoid(logits) : Softmax.softmax(logits, -1);   // [T, E]
+        Tensor probs = sigmoid ? Elementwise.div(scores, Reduce.sum(scores, 1, true)) : scores; // [T, E] rows sum to 1
+        int[] experts = TopK.topk(scores, k).indices();                    // plain TopK(score)
         int[] groups = scope.groups(in.tokens(), t, groupSequences);
         if (t > 0) {
-            float[] p = probs.toArray();
+            float[] p = scores.toArray();
             if (in.training()) {
                 float[] z = logits.toArray();
                 for (int g = 0; g + 1 < groups.length; g++) method.select(z, p, groups[g], groups[g + 1], e, k, experts);
@@ -64,12 +80,18 @@ public final class TopKRouter implements Router {
                 if (ev != null) experts = ev;
             }
         }
-        Tensor gates = normTopK
-                ? Softmax.softmax(Indexing.gather(logits, experts, k), -1)  // [T, k] p renormalised over the selected set
-                : Indexing.gather(probs, experts, k);                       // [T, k] raw p
+        Tensor gates;
+        if (sigmoid) {
+            Tensor sel = Indexing.gather(scores, experts, k);                                  // [T, k]
+            gates = Elementwise.mulScalar(Elementwise.div(sel, Reduce.sum(sel, 1, true)), (float) gateScale); // [T, k] / [T, 1]
+        } else {
+            gates = normTopK
+                    ? Softmax.softmax(Indexing.gather(logits, experts, k), -1)  // [T, k] p renormalised over the selected set
+                    : Indexing.gather(probs, experts, k);                       // [T, k] raw p
+        }
         Tensor aux = null;
         if (in.training() && t > 0) {
-            aux = method.auxLoss(probs, experts, k, groups);
+            aux = method.auxLoss(probs, experts, k, groups, Scope.SEQUENCE.groups(in.tokens(), t, 0));
             if (zLossCoef > 0) aux = add(aux, zLoss(logits, zLossCoef));
         }
         return new Routing(experts, gates, aux, probs);

@@ -26,6 +26,26 @@ class RoutersTest {
         for (Balancing m : Balancing.values())
             for (Scope s : Scope.values()) {
                 MoeConfig c = MoeConfig.defaults(4, 2, 3).withBalance(new BalanceConfig(m, s).withGroupSequences(1));
+                if (m == Balancing.EC) {
+                    // expert choice: one slot per (token, expert); at cf 0.25 each expert takes ceil(0.25*2*T_G/4) tokens
+                    // of a group, so some tokens get no expert and their MoE output is exactly zero (residual only)
+                    Router ec = Routers.create(c.withCapacityFactor(0.25), 0);
+                    assertInstanceOf(moelab.routing.ExpertChoiceRouter.class, ec);
+                    MoeFeedForward ffn = new MoeFeedForward("moe.", 0, 6, c.withCapacityFactor(0.25), 0.5, 0.5, new Parameters(), new Random(1), ec);
+                    MoeFeedForward.Output o = ffn.forward(Tensor.randn(new Random(2), 1f, 12, 6), TokenInfo.of(3, 4), true);
+                    assertEquals(48, o.routing().selected().length, m + "/" + s);
+                    float[] y = o.y().toArray();
+                    int untaken = 0;
+                    for (int t = 0; t < 12; t++) {
+                        boolean any = false;
+                        for (int x = 0; x < 4; x++) any |= o.routing().kept()[t * 4 + x];
+                        if (any) continue;
+                        untaken++;
+                        for (int j = 0; j < 6; j++) assertEquals(0f, y[t * 6 + j], m + "/" + s + " token " + t);
+                    }
+                    assertTrue(untaken > 0, m + "/" + s);
+                    continue;
+                }
                 TopKRouter r = (TopKRouter) Routers.create(c, 0);
                 assertEquals(m.toString(), r.method().name());
                 assertEquals(s, r.scope());

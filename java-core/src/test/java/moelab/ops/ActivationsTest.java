@@ -31,6 +31,20 @@ class ActivationsTest {
         }
     }
 
+    @Test void sigmoidMatchesFormulaAndStaysFinite() {
+        float[] y = Activations.sigmoid(Tensor.of(new float[]{-200f, -1f, 0f, 2f, 200f}, 5)).toArray();
+        assertArrayEquals(new float[]{0f, (float) (1 / (1 + Math.E)), 0.5f, (float) (1 / (1 + Math.exp(-2))), 1f}, y, 1e-6f);
+    }
+
+    @Test void sigmoidGradients() {
+        for (int[] shape : new int[][]{{1}, {13}, {3, 5}}) {
+            Tensor x = Tensor.randn(new Random(4), 2f, shape).requiresGrad(true);
+            GradCheck.check("sigmoid " + java.util.Arrays.toString(shape), in -> Activations.sigmoid(in[0]), x);
+        }
+        Tensor x = Tensor.randn(new Random(5), 1f, 3, 5).requiresGrad(true);
+        GradCheck.check("sigmoid(x^T)", in -> Activations.sigmoid(in[0].t()), x);
+    }
+
     @Test void siluOfTransposedView() {
         Tensor x = Tensor.randn(new Random(3), 1f, 3, 5).requiresGrad(true);
         GradCheck.check("silu(x^T)", in -> Activations.silu(in[0].t()), x);

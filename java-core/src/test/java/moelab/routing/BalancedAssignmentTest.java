@@ -48,6 +48,32 @@ class BalancedAssignmentTest {
         }
     }
 
+    @Test
+    void baseLayersAreTheSolverAtTopOne() {
+        // BASE (Lewis et al. 2021): each token one expert, every expert T/E tokens, max total affinity; eval greedy
+        Random rng = new Random(91);
+        for (int trial = 0; trial < 10; trial++) {
+            int e = 2 + rng.nextInt(3), t = e * (1 + rng.nextInt(3));
+            float[] z = new float[t * e];
+            for (int i = 0; i < z.length; i++) z[i] = (float) rng.nextGaussian();
+            for (int x = 0; x < t; x++) z[x * e] += 2f;            // greedy would send everyone to expert 0
+            TopKRouter r = new TopKRouter(true, 0, new BalancedAssignment(1e-7), Scope.GLOBAL, 0);
+            Tensor logits = Tensor.of(z, t, e);
+            int[] a = r.route(new RoutingInput(0, Tensor.zeros(t, 1), logits, 1, TokenInfo.of(1, t), true)).experts();
+            long[] load = BalancingMethod.counts(a, 0, t, 1, e);
+            for (long c : load) assertEquals(t / e, c, "every expert takes T/E tokens: " + java.util.Arrays.toString(load));
+            double got = 0;
+            for (int x = 0; x < t; x++) got += z[x * e + a[x]];
+            assertEquals(best(z, t, e, 1), got, 1e-5, "optimal top-1 assignment, trial " + trial);
+            int[] ev = r.route(new RoutingInput(0, Tensor.zeros(t, 1), logits, 1, TokenInfo.of(1, t), false)).experts();
+            for (int x = 0; x < t; x++) {
+                int arg = 0;
+                for (int i = 1; i < e; i++) if (z[x * e + i] > z[x * e + arg]) arg = i;
+                assertEquals(arg, ev[x], "eval is greedy argmax, token " + x);
+            }
+        }
+    }
+
     /** Max sum over all assignments of k distinct experts per token with loads equal to the capacities. */
     static double best(float[] z, int t, int e, int k) {
         int[] subsets = java.util.stream.IntStream.range(0, 1 << e).filter(m -> Integer.bitCount(m) == k).toArray();

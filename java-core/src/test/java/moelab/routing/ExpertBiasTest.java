@@ -12,7 +12,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** EB: bias sign per window, selection biased but gates unbiased, state round trip. */
+/** EB: one bias update per optimizer step at every scope, selection biased but gates unbiased, bias at eval, state round trip. */
 class ExpertBiasTest {
     static Routing route(Router r, Tensor z, int k, TokenInfo info, boolean training) {
         return r.route(new RoutingInput(0, Tensor.zeros(z.dim(0), 1), z, k, info, training));
@@ -26,33 +26,56 @@ class ExpertBiasTest {
     static final Tensor SKEWED = Tensor.of(new float[]{2, 1, 0, 2, 1, 0, 2, 1, 0, 2, 1, 0}, 4, 3);
 
     @Test
-    void overloadedExpertsBiasFallsAndIdleOnesRise() {
+    void overloadedExpertsBiasFallsAndIdleOnesRiseOnlyAtTheStepsEnd() {
         TopKRouter r = eb(Scope.MICRO_BATCH, 0, 3);
         Routing out = route(r, SKEWED, 1, TokenInfo.of(1, 4), true);
         assertNull(out.auxLoss(), "EB adds no loss");
-        float[] b = ((ExpertBias) r.method()).bias();
+        assertArrayEquals(new float[3], ((ExpertBias) r.method()).bias(), "no update inside the step");
+        r.endStep();
         // counts [4, 0, 0], mean 4/3: b = u * sign(mean - c) = [-u, +u, +u]
-        assertArrayEquals(new float[]{-1e-3f, 1e-3f, 1e-3f}, b, 1e-9f);
-    }
-
-    @Test
-    void globalScopeUpdatesOnceAtEndStepFromTheStepsCounts() {
-        TopKRouter r = eb(Scope.GLOBAL, 0, 3);
-        route(r, SKEWED, 1, TokenInfo.of(1, 4), true);
-        route(r, SKEWED, 1, TokenInfo.of(1, 4), true);
-        assertArrayEquals(new float[3], ((ExpertBias) r.method()).bias(), "no update before the step ends");
-        r.endStep();
         assertArrayEquals(new float[]{-1e-3f, 1e-3f, 1e-3f}, ((ExpertBias) r.method()).bias(), 1e-9f);
-        r.endStep();
-        assertArrayEquals(new float[]{-1e-3f, 1e-3f, 1e-3f}, ((ExpertBias) r.method()).bias(), 1e-9f, "an empty window changes nothing");
+    }
+
+    // 2 sequences of 2 tokens, E = 3, k = 1: sequence 0 prefers expert 0, sequence 1 expert 1
+    static final Tensor TWO_SEQUENCES = Tensor.of(new float[]{2, 1, 0, 2, 1, 0, 1, 2, 0, 1, 2, 0}, 4, 3);
+
+    @Test
+    void everyScopeUpdatesOncePerStepAndScopeChangesOnlyWhatIsCounted() {
+        // sequence / micro-batch of 1 sequence: signs [-1, +1, +1] and [+1, -1, +1], mean [0, 0, 1];
+        // micro-batch of the whole pass and global: counts [2, 2, 0], mean 4/3, signs [-1, -1, +1]
+        Object[][] cases = {
+                {Scope.SEQUENCE, 0, new float[]{0, 0, 1e-3f}},
+                {Scope.MICRO_BATCH, 1, new float[]{0, 0, 1e-3f}},
+                {Scope.MICRO_BATCH, 0, new float[]{-1e-3f, -1e-3f, 1e-3f}},
+                {Scope.GLOBAL, 0, new float[]{-1e-3f, -1e-3f, 1e-3f}}};
+        for (Object[] c : cases) {
+            TopKRouter r = eb((Scope) c[0], (int) c[1], 3);
+            ExpertBias m = (ExpertBias) r.method();
+            for (int pass = 0; pass < 3; pass++) {    // three training passes (grad accumulation) of one optimizer step
+                route(r, TWO_SEQUENCES, 1, TokenInfo.of(2, 2), true);
+                assertArrayEquals(new float[3], m.bias(), c[0] + ": no update before the step ends");
+            }
+            r.endStep();
+            assertEquals(1, m.updates(), c[0] + ": one update per step");
+            assertArrayEquals((float[]) c[2], m.bias(), 1e-9f, c[0] + "/" + c[1]);
+            r.endStep();
+            assertEquals(1, m.updates(), c[0] + ": a step without training routes does not update");
+            assertArrayEquals((float[]) c[2], m.bias(), 1e-9f, c[0] + ": an empty step changes nothing");
+        }
     }
 
     @Test
-    void sequenceWindowsUpdateInTokenOrderInsideTheForwardPass() {
-        // 2 sequences of 2 tokens: after sequence 0 the bias already moved, so 4 updates of size u happened in total
-        TopKRouter r = eb(Scope.SEQUENCE, 0, 3);
-        route(r, SKEWED, 1, TokenInfo.of(2, 2), true);
-        assertArrayEquals(new float[]{-2e-3f, 2e-3f, 2e-3f}, ((ExpertBias) r.method()).bias(), 1e-9f);
+    void configuredRateIsRelativeToTheScoreScaleAndTheBiasIsKeptAtEval() {
+        // bias_rate 0.01 with softmax scores over E = 3: u = 0.01 / 3 per step
+        MoeConfig cfg = MoeConfig.defaults(3, 1, 4).withBalance(new BalanceConfig(Balancing.EB, Scope.GLOBAL));
+        assertTrue(cfg.balance().biasAtEval(), "DeepSeek-V3 keeps the bias at eval: the default");
+        Router r = Routers.create(cfg, 0);
+        route(r, SKEWED, 1, TokenInfo.of(1, 4), true);
+        r.endStep();
+        assertArrayEquals(new float[]{-0.01f / 3, 0.01f / 3, 0.01f / 3}, r.state().get(ExpertBias.STATE_KEY), 1e-9f);
+        // a bias that overrides the scores moves eval routing too
+        r.loadState(Map.of(ExpertBias.STATE_KEY, new float[]{0, 0, 1f}));
+        assertArrayEquals(new int[]{2, 2, 2, 2}, route(r, SKEWED, 1, TokenInfo.of(1, 4), false).experts());
     }
 
     @Test
@@ -108,7 +131,10 @@ class ExpertBiasTest {
         for (int t = 0; t < 64; t++) zz[t * 4] += 1f;   // expert 0 favoured
         Tensor skew = Tensor.of(zz, 64, 4);
         long[] c = null;
-        for (int i = 0; i < 200; i++) c = BalancingMethod.counts(route(r, skew, 1, TokenInfo.of(1, 64), true).experts(), 0, 64, 1, 4);
+        for (int i = 0; i < 200; i++) {
+            c = BalancingMethod.counts(route(r, skew, 1, TokenInfo.of(1, 64), true).experts(), 0, 64, 1, 4);
+            r.endStep();
+        }
         for (long x : c) assertTrue(x >= 8 && x <= 24, "counts near 16 each after 200 updates: " + java.util.Arrays.toString(c));
     }
 }

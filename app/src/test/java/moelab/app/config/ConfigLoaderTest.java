@@ -139,8 +139,8 @@ class ConfigLoaderTest {
         RunConfig c = yaml("", "model.moe.balance.method=ba", "model.moe.balance.scope=global", "model.moe.balance.group_sequences=2",
                 "model.moe.balance.auction_eps=1e-5", "model.moe.router=reference", "model.moe.balance.domains=4",
                 "model.moe.balance.reference_gates=uniform");
-        assertEquals(new moelab.routing.BalanceConfig(moelab.routing.Balancing.BA, moelab.routing.Scope.GLOBAL, 2, 1e-3, false, 1e-4,
-                1000, 1e-5, 4, moelab.routing.ReferenceGates.UNIFORM), c.model().moe().balance());
+        assertEquals(new moelab.routing.BalanceConfig(moelab.routing.Balancing.BA, moelab.routing.Scope.GLOBAL, 2, 1e-2, true, 1e-4,
+                1.0, 1e-4, 1000, 1e-5, 4, moelab.routing.ReferenceGates.UNIFORM), c.model().moe().balance());
         ConfigException accum = error("", "model.moe.balance.method=sh", "model.moe.balance.scope=global", "train.grad_accum=2");
         assertEquals("model.moe.balance.scope", accum.key(), accum.getMessage());
         ConfigException dom = error("", "model.moe.router=reference", "model.moe.balance.domains=3");
