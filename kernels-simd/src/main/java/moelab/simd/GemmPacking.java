@@ -21,12 +21,6 @@ final class GemmPacking {
     private static final int A_CHUNK = 16;
     /** k steps per chunk when packing a transposed B (see {@link #packB}). */
     private static final int P_CHUNK = 64;
-    /**
-     * Pack transposing layouts with vector gathers: at 512 bits only. AVX-512 machines gather
-     * 16 floats in a few cycles; on the AVX2 machines seen (Zen 2 / Zen 3) a gather is barely
-     * faster than the scalar loads it replaces, so the 256-bit path keeps those.
-     */
-    private static final boolean GATHER = SimdGemm.WIDE;
 
     private GemmPacking() {}
 
@@ -57,10 +51,6 @@ final class GemmPacking {
                     dst[d + 2] = a[r2 + p];
                     dst[d + 3] = a[r3 + p];
                 }
-            } else if (rows == MR && GATHER) {
-                // 8 rows: one 8-lane gather per k step (lane r from row r), one contiguous store
-                int[] rowStarts = rowStarts(MR, lda);
-                for (int p = 0; p < kc; p++, d += MR) FloatVector.fromArray(SMR, a, src + p, rowStarts, 0).intoArray(dst, d);
             } else if (rows == MR) {
                 // 8 rows: two passes of 4 row streams each (4 streams is what the 256-bit path
                 // measured best; 8 at once would exceed the free registers)
@@ -142,44 +132,13 @@ final class GemmPacking {
 
     /** packB for B stored [n,k] (transB). */
     private static void packBRows(float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
-        if (!GATHER) {
-            packBRowsScalar(b, bOff, ldb, p0, kc, j0, nc, dst, 0);
-            return;
-        }
-        // op(B)(p, j) = b[j*ldb + p0 + p]. A full panel gathers, per k step, each of its two
-        // vectors from V stored rows (one vgatherdps) and stores it contiguously: the V source
-        // lines are reused for 16 steps from L1. Scalar loads and strided stores
-        // (packBRowsScalar) cost a store per element.
-        final int V = S.length();
-        int[] rowStarts = rowStarts(V, ldb);
-        int fullCols = nc - nc % NR;
-        int jr = 0;
-        for (int q = 0; jr < fullCols; q++, jr += NR) {
-            int src0 = bOff + (j0 + jr) * ldb + p0, src1 = src0 + V * ldb;
-            for (int p = 0, d = q * kc * NR; p < kc; p++, d += NR) {
-                FloatVector.fromArray(S, b, src0 + p, rowStarts, 0).intoArray(dst, d);
-                FloatVector.fromArray(S, b, src1 + p, rowStarts, 0).intoArray(dst, d + V);
-            }
-        }
-        if (jr < nc) packBRowsScalar(b, bOff, ldb, p0, kc, j0 + jr, nc - jr, dst, (jr / NR) * kc * NR);
-    }
-
-    /** {0, ld, 2 ld, ...}: the gather offsets of n stored rows. */
-    private static int[] rowStarts(int n, int ld) {
-        int[] starts = new int[n];
-        for (int r = 0; r < n; r++) starts[r] = r * ld;
-        return starts;
-    }
-
-    /** packBRows one element at a time, for the edge panel (fewer than NR columns): dst from dOff. */
-    static void packBRowsScalar(float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst, int dOff) {
-        // read the NR stored rows (columns of op(B)) of a panel in chunks of P_CHUNK steps and
-        // scatter them with stride NR. The chunk keeps the written part of the panel (P_CHUNK x
-        // NR floats: 4 KiB at 256 bits, 8 at 512) in L1: scattering one whole column at a time
-        // walks all kc lines of the panel NR times.
+        // op(B)(p, j) = b[j*ldb + p0 + p]: read the NR stored rows (columns of op(B)) of a
+        // panel in chunks of P_CHUNK steps and scatter them with stride NR. The chunk keeps
+        // the written part of the panel (P_CHUNK x NR floats: 4 KiB at 256 bits, 8 at 512) in L1:
+        // scattering one whole column at a time walks all kc lines of the panel NR times.
         for (int q = 0, jr = 0; jr < nc; q++, jr += NR) {
             int cols = Math.min(NR, nc - jr);
-            int d = dOff + q * kc * NR;
+            int d = q * kc * NR;
             for (int p1 = 0; p1 < kc; p1 += P_CHUNK) {
                 int p2 = Math.min(kc, p1 + P_CHUNK);
                 for (int c = 0; c < cols; c++) {
