@@ -39,12 +39,12 @@ class DiagnosticsWriterTest {
         RoutingStability probe = new RoutingStability(RoutingStability.probeBatch(List.of(new Batch(in, in.clone(), 2, 8, dom)), 2, 1));
         RunFolder f = MetricsWriterTest.folder(tmp);
         try (DiagnosticsWriter w = new DiagnosticsWriter(f, model, List.of("a", "b"), probe, 2)) {
-            // step 0: layer 0 tokens (a, b, b) -> experts 0, 1, 1, the last dropped; layer 1 ignored unlabelled record
-            w.onStep(step(0, List.of(rec(0, new int[]{0, 1, 1}, new boolean[]{true, true, false}, new int[]{0, 1, 1}),
+            // step 1 (steps count updates done): layer 0 tokens (a, b, b) -> experts 0, 1, 1, the last dropped; layer 1 ignored unlabelled record
+            w.onStep(step(1, List.of(rec(0, new int[]{0, 1, 1}, new boolean[]{true, true, false}, new int[]{0, 1, 1}),
                     new RoutingRecord(1, 1, 3, 1, new int[]{2}, new boolean[]{true}, null, null))));
             assertFalse(Files.exists(f.dir().resolve(DiagnosticsWriter.TRAIN_ROUTING_JSONL)), "nothing before the window ends");
-            w.onStep(step(1, List.of(rec(0, new int[]{2}, new boolean[]{true}, new int[]{1}))));
-            w.onStep(step(2, List.of(rec(0, new int[]{0}, new boolean[]{true}, new int[]{0}))));
+            w.onStep(step(2, List.of(rec(0, new int[]{2}, new boolean[]{true}, new int[]{1}))));
+            w.onStep(step(3, List.of(rec(0, new int[]{0}, new boolean[]{true}, new int[]{0}))));
         }
         List<String> lines = Files.readAllLines(f.dir().resolve(DiagnosticsWriter.TRAIN_ROUTING_JSONL));
         assertEquals(1, lines.size(), "one full window of 2 steps");

@@ -47,7 +47,7 @@ class PlotsTest {
     @Test
     void expertLoadIsAnExpertByStepHeatmapOfShareTimesE() {
         List<Metrics.Step> steps = new ArrayList<>();
-        for (int s = 0; s < 5; s++)
+        for (int s = 1; s <= 5; s++)   // steps count optimizer updates done, from 1
             steps.add(step(s, new Metrics.Layer(0, new double[]{0.7, 0.1, 0.1, 0.1}, 0, 1.8, 1.0, 0.9),
                     new Metrics.Layer(2, new double[]{0.25, 0.25, 0.25, 0.25}, 0, 0, 1.386, 1.386)));
         JFreeChart c = Plots.expertLoad(new RunMetrics(steps, List.of(), 0));
