@@ -14,8 +14,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class GemmPacking {
     /** Half a B micro-panel row (NR / 2 floats): one vector of the width in force. */
     private static final VectorSpecies<Float> S = SimdGemm.WIDE ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
-    /** MR floats: one A micro-panel step (4 floats at 256 bits, 8 at 512). */
-    private static final VectorSpecies<Float> SMR = SimdGemm.WIDE ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
     private static final int MR = SimdGemm.MR, NR = SimdGemm.NR;
     /** Stored rows per chunk when packing a transposed A (see {@link #packA}). */
     private static final int A_CHUNK = 16;
@@ -74,7 +72,7 @@ final class GemmPacking {
 
     /** packA for A stored [k,m] (transA). */
     private static void packAColumns(float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst) {
-        // op(A)(i, p) = a[(p0+p)*lda + i]: MR contiguous values (one 128- or 256-bit vector)
+        // op(A)(i, p) = a[(p0+p)*lda + i]: MR contiguous values
         // per panel and k step. Consecutive panels are kc * MR floats apart (8 KiB): writing
         // one k step into every panel in turn hits the same L1 set again and again (that
         // order measured a quarter of a training step). So walk A_CHUNK stored rows at a
@@ -85,8 +83,11 @@ final class GemmPacking {
             int p2 = Math.min(kc, p1 + A_CHUNK);
             int ir = 0;
             for (int q = 0; ir < fullRows; ir += MR, q++) {
+                // MR contiguous floats: arraycopy, not a half-width vector: in the training step C2
+                // sometimes left that vector's load out of line and boxed it (JFR: 45% of the
+                // step's allocation at 512 bits); arraycopy of a constant length has no such path
                 for (int p = p1, d = q * kc * MR + p1 * MR; p < p2; p++, d += MR)
-                    FloatVector.fromArray(SMR, a, aOff + (p0 + p) * lda + i0 + ir).intoArray(dst, d);
+                    System.arraycopy(a, aOff + (p0 + p) * lda + i0 + ir, dst, d, MR);
             }
             if (ir < mc) {
                 int rows = mc - ir;
