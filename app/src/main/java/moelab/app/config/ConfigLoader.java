@@ -37,7 +37,7 @@ public final class ConfigLoader {
 
     /** Bundled configs, loadable by name: {@code --config bench-small}. */
     /** The bundled config names (configs/NAME.yaml), as help text lists them. */
-    public static final String BUNDLED_NAMES = "default, bench-small, testbed";
+    public static final String BUNDLED_NAMES = "default, bench-small, testbed, study";
     public static final List<String> BUNDLED = List.of(BUNDLED_NAMES.split(", "));
 
     private static final ObjectMapper YAML = YAMLMapper.builder()

@@ -87,7 +87,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     /** Bundled sweep files, loadable with --named. */
-    public static final List<String> NAMED = List.of("testbed", "testbed-full", "routing-methods", "mar", "orthvar", "smoke");
+    public static final List<String> NAMED = List.of("testbed", "testbed-full", "routing-methods", "mar", "orthvar", "smoke", "study-testbed", "study-mar", "study-orthvar");
 
     @Override
     public Integer call() {

@@ -22,6 +22,7 @@ import java.util.Set;
  * seeds: [1, 2]                 # each configuration runs once per seed (sets train.seed)
  * reference: {model.moe.router: reference}   # runs whose config matches are marked as reference runs in the report
  * columns: [layer0.purity]      # extra eval scalars for the results table
+ * compare: [[lbl-micro_batch, lbl-global]]   # configuration pairs whose paired-seed differences the report lists first
  * grid:                         # groups: cartesian product of the lists inside a group, union over groups
  *   - label: "{model.moe.balance.method}-{model.moe.balance.scope}"   # optional; default: the values joined by '-'
  *     init_from: "lbl-global"   # optional: start from that configuration's final weights (same seed), fresh optimizer
@@ -33,7 +34,7 @@ import java.util.Set;
  * @param groups the grid groups in file order
  */
 public record SweepFile(String name, String config, List<String> sets, List<Long> seeds, List<Group> groups,
-                        List<String> columns, Map<String, String> reference) {
+                        List<String> columns, Map<String, String> reference, List<List<String>> compare) {
 
     /**
      * One grid group.
@@ -45,7 +46,7 @@ public record SweepFile(String name, String config, List<String> sets, List<Long
      */
     public record Group(int index, String label, String initFrom, LinkedHashMap<String, List<String>> values) {}
 
-    private static final Set<String> TOP = Set.of("name", "config", "set", "seeds", "grid", "columns", "reference");
+    private static final Set<String> TOP = Set.of("name", "config", "set", "seeds", "grid", "columns", "reference", "compare");
     private static final YAMLMapper YAML = new YAMLMapper();
 
     /** Parses a sweep file; errors name the file and the key. */
@@ -60,7 +61,7 @@ public record SweepFile(String name, String config, List<String> sets, List<Long
         if (root == null || !root.isObject()) throw new ConfigException(source, "a sweep file is a mapping with name, config, seeds and grid");
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String k = it.next();
-            if (!TOP.contains(k)) throw new ConfigException(source + ": " + k, "unknown key; allowed: " + String.join(", ", List.of("name", "config", "set", "seeds", "grid", "columns", "reference")));
+            if (!TOP.contains(k)) throw new ConfigException(source + ": " + k, "unknown key; allowed: " + String.join(", ", List.of("name", "config", "set", "seeds", "grid", "columns", "reference", "compare")));
         }
         String name = text(root, "name", source, true);
         if (!name.matches("[A-Za-z0-9._-]+")) throw new ConfigException(source + ": name", "must be letters, digits, '.', '_' or '-' (it names a folder), got '" + name + "'");
@@ -91,6 +92,19 @@ public record SweepFile(String name, String config, List<String> sets, List<Long
             if (!ref.isObject()) throw new ConfigException(source + ": reference", "must be a mapping of dotted keys to values, e.g. {model.moe.router: reference}");
             ref.fields().forEachRemaining(e -> reference.put(e.getKey(), scalar(e.getValue(), source + ": reference." + e.getKey())));
         }
+        List<List<String>> compare = new ArrayList<>();
+        JsonNode cmp = root.get("compare");
+        if (cmp != null && !cmp.isNull()) {
+            if (!cmp.isArray()) throw new ConfigException(source + ": compare", "must be a list of [label a, label b] pairs");
+            for (int i = 0; i < cmp.size(); i++) {
+                JsonNode p = cmp.get(i);
+                if (!p.isArray() || p.size() != 2 || !p.get(0).isValueNode() || !p.get(1).isValueNode())
+                    throw new ConfigException(source + ": compare[" + i + "]", "must be a pair of configuration labels, e.g. [lbl-micro_batch, lbl-global]");
+                if (p.get(0).asText().equals(p.get(1).asText()))
+                    throw new ConfigException(source + ": compare[" + i + "]", "compares '" + p.get(0).asText() + "' with itself");
+                compare.add(List.of(p.get(0).asText(), p.get(1).asText()));
+            }
+        }
         JsonNode grid = root.get("grid");
         if (grid == null || !grid.isArray() || grid.isEmpty()) throw new ConfigException(source + ": grid", "must be a non-empty list of groups (mappings of dotted key -> list of values)");
         List<Group> groups = new ArrayList<>();
@@ -118,7 +132,7 @@ public record SweepFile(String name, String config, List<String> sets, List<Long
             if (values.isEmpty() && label == null) throw new ConfigException(where, "has no keys: give at least one dotted key or a label");
             groups.add(new Group(g, label, initFrom, values));
         }
-        return new SweepFile(name, config, List.copyOf(sets), List.copyOf(seeds), List.copyOf(groups), List.copyOf(columns), reference);
+        return new SweepFile(name, config, List.copyOf(sets), List.copyOf(seeds), List.copyOf(groups), List.copyOf(columns), reference, List.copyOf(compare));
     }
 
     private static String text(JsonNode root, String key, String source, boolean required) {

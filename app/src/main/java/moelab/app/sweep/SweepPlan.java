@@ -108,6 +108,11 @@ public record SweepPlan(SweepFile file, Path root, List<Run> runs) {
                 errors.add("grid group " + (c.group() + 1) + ": init_from '" + c.initFrom() + "' (for " + c.label()
                         + ") is not a configuration label of this sweep; labels: " + String.join(", ", labelGroup.keySet()));
 
+        for (int i = 0; i < f.compare().size(); i++)
+            for (String label : f.compare().get(i))
+                if (!labelGroup.containsKey(label))
+                    errors.add("compare[" + i + "]: '" + label + "' is not a configuration label of this sweep; labels: " + String.join(", ", labelGroup.keySet()));
+
         // order: a configuration after the one it starts from (bad init_from labels are reported above)
         List<Conf> ordered = new ArrayList<>();
         Set<String> placed = new HashSet<>();

@@ -106,7 +106,8 @@ public final class SweepReport {
         images.add("purity_over_training.png");
         Map<String, String> titles = new LinkedHashMap<>();
         Map<String, Map<Long, List<String>>> heatmaps = heatmaps(root, plots, doneRuns, titles);
-        List<SeedPairs.Pair> pairs = SeedPairs.of(byLabel);
+        List<SeedPairs.Pair> pairs = SeedPairs.of(byLabel, plan.file().compare());
+        RunFolder.writeAtomically(root.resolve("pairs.csv"), SeedPairs.csv(pairs));
 
         Result res0 = new Result(rows, rhoAll, nAll, rhoHigh, nHigh, root.resolve("index.html"));
         List<String> notes = state.reportNotes();
@@ -168,13 +169,13 @@ public final class SweepReport {
         }
         b.append('\n').append(rhoLine(r)).append('\n');
         if (!pairs.isEmpty()) {
+            List<String> ms = pairMetrics(pairs);
             b.append("\n## Paired-seed differences\n\n").append(PAIRS_TEXT).append("\n\n| b - a | differs in | seeds");
-            for (String m : SeedPairs.METRICS) b.append(" | Δ ").append(m);
-            b.append(" |\n|").append(" --- |".repeat(SeedPairs.METRICS.size() + 3)).append('\n');
+            for (String m : ms) b.append(" | Δ ").append(m);
+            b.append(" |\n|").append(" --- |".repeat(ms.size() + 3)).append('\n');
             for (SeedPairs.Pair p : pairs) {
-                b.append("| ").append(p.b()).append(" - ").append(p.a()).append(" | ").append(p.key()).append(": ")
-                        .append(p.aValue()).append(" -> ").append(p.bValue()).append(" | ").append(p.seeds().size());
-                for (String m : SeedPairs.METRICS) b.append(" | ").append(pmSigned(p.diffs().get(m)));
+                b.append("| ").append(p.b()).append(" - ").append(p.a()).append(" | ").append(p.differs()).append(" | ").append(p.seeds().size());
+                for (String m : ms) b.append(" | ").append(diffText(p, m));
                 b.append(" |\n");
             }
         }
@@ -182,12 +183,21 @@ public final class SweepReport {
         return b.toString();
     }
 
-    static final String PAIRS_TEXT = "Configurations that differ in one config key: per seed both ran, b minus a; "
-            + "mean ± sample std over those seeds.";
+    static final String PAIRS_TEXT = "The pairs the sweep file compares, then configurations that differ in one config key: "
+            + "per seed both ran, b minus a; the mean difference, its 95% Student-t interval over those seeds, and |mean| in "
+            + "units of the two configurations' pooled seed-to-seed std (sd). A difference decides something when its interval "
+            + "excludes 0; claims about loss need it well beyond the seed noise (> 3 sd).";
 
-    static String pmSigned(double[] s) {
-        if (Double.isNaN(s[0])) return "-";
-        return Double.isNaN(s[1]) ? String.format(Locale.ROOT, "%+.4f", s[0]) : String.format(Locale.ROOT, "%+.4f ± %.4f", s[0], s[1]);
+    // the metrics any pair has, in SeedPairs order
+    static List<String> pairMetrics(List<SeedPairs.Pair> pairs) {
+        java.util.LinkedHashSet<String> ms = new java.util.LinkedHashSet<>();
+        for (SeedPairs.Pair p : pairs) ms.addAll(p.diffs().keySet());
+        return List.copyOf(ms);
+    }
+
+    static String diffText(SeedPairs.Pair p, String metric) {
+        SeedPairs.Diff d = p.diffs().get(metric);
+        return d == null ? "-" : d.text();
     }
 
     static String csv(List<String> columns, List<Row> rows) {
@@ -229,16 +239,17 @@ public final class SweepReport {
         }
         b.append("</table></div><p>").append(esc(rhoLine(r))).append("</p>");
         if (!pairs.isEmpty()) {
-            b.append("<h2>Paired-seed differences</h2><p>").append(esc(PAIRS_TEXT)).append("</p><table><tr><th>b - a</th><th>differs in</th><th>seeds</th>");
-            for (String m : SeedPairs.METRICS) b.append("<th>Δ ").append(esc(m)).append("</th>");
+            List<String> ms = pairMetrics(pairs);
+            b.append("<h2>Paired-seed differences</h2><p>").append(esc(PAIRS_TEXT)).append("</p><div class=\"wide\"><table><tr><th>b - a</th><th>differs in</th><th>seeds</th>");
+            for (String m : ms) b.append("<th>Δ ").append(esc(m)).append("</th>");
             b.append("</tr>");
             for (SeedPairs.Pair p : pairs) {
-                b.append("<tr><td>").append(esc(p.b() + " - " + p.a())).append("</td><td>").append(esc(p.key() + ": " + p.aValue() + " → " + p.bValue()))
+                b.append("<tr><td>").append(esc(p.b() + " - " + p.a())).append("</td><td>").append(esc(p.differs()))
                         .append("</td><td>").append(p.seeds().size()).append("</td>");
-                for (String m : SeedPairs.METRICS) b.append("<td>").append(esc(pmSigned(p.diffs().get(m)))).append("</td>");
+                for (String m : ms) b.append("<td>").append(esc(diffText(p, m))).append("</td>");
                 b.append("</tr>");
             }
-            b.append("</table>");
+            b.append("</table></div>");
         }
         for (String img : images) b.append("<div><img src=\"plots/").append(esc(img)).append("\" alt=\"").append(esc(img)).append("\"></div>");
         heatmapSection(b, heatmaps, titles);

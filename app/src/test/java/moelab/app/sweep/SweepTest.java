@@ -203,8 +203,10 @@ class SweepTest {
                 }
         assertTrue(html.contains("<select id=\"seed\"") && html.contains("<option>2</option>"), html);
         assertTrue(html.contains("data-seed=\"2\" hidden>"), "only the first seed shows without script");
-        // lbl and none differ in one key: paired differences none - lbl per seed {1 - 2, 1 - 3}
-        assertTrue(md.contains("| none - lbl | model.moe.balance.method: lbl -> none | 2 | -1.5000 ± 0.7071 |"), md);
+        // lbl and none differ in one key: paired differences none - lbl per seed {1 - 2, 1 - 3}: mean -1.5, std 0.7071,
+        // 95% interval -1.5 ± 12.706 · 0.7071 / sqrt 2; seed stds 0.7071 (lbl) and 0 (none) pool to 0.5, so 3.0 sd
+        assertTrue(md.contains("| none - lbl | model.moe.balance.method: lbl -> none | 2 | -1.5000 [-7.8530, +4.8530] 3.0 sd |"), md);
+        assertTrue(Files.readString(p.root().resolve("pairs.csv")).contains("lbl,none,false,\"model.moe.balance.method: lbl -> none\",val_loss,2,-1.5,"));
         assertTrue(html.contains("Paired-seed differences"), html);
     }
 
