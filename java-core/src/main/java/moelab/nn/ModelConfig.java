@@ -16,9 +16,19 @@ import moelab.config.ConfigException;
  * @param normEps        RMSNorm epsilon
  * @param initStd        std of the normal initialisation of weight matrices
  * @param moe            MoE feed-forward settings; null = all blocks dense
+ * @param domainTags     number of domain tags: > 0 adds a learned embedding of each token's domain
+ *                       to its token embedding (the input-tag control for the reference router);
+ *                       0 = off
  */
 public record ModelConfig(int vocabSize, int dModel, int heads, int layers, int dFf, int maxSeqLen,
-                          boolean tiedEmbeddings, double ropeBase, float normEps, double initStd, MoeConfig moe) {
+                          boolean tiedEmbeddings, double ropeBase, float normEps, double initStd, MoeConfig moe,
+                          int domainTags) {
+    /** A model without domain tags. */
+    public ModelConfig(int vocabSize, int dModel, int heads, int layers, int dFf, int maxSeqLen,
+                       boolean tiedEmbeddings, double ropeBase, float normEps, double initStd, MoeConfig moe) {
+        this(vocabSize, dModel, heads, layers, dFf, maxSeqLen, tiedEmbeddings, ropeBase, normEps, initStd, moe, 0);
+    }
+
     public ModelConfig {
         ConfigException.require(vocabSize >= 2, "model.vocab_size", "must be >= 2, got " + vocabSize);
         ConfigException.require(dModel >= 2, "model.d_model", "must be >= 2, got " + dModel);
@@ -30,6 +40,7 @@ public record ModelConfig(int vocabSize, int dModel, int heads, int layers, int 
         ConfigException.require(ropeBase > 0, "model.rope_base", "must be > 0, got " + ropeBase);
         ConfigException.require(normEps > 0, "model.norm_eps", "must be > 0, got " + normEps);
         ConfigException.require(initStd > 0, "model.init_std", "must be > 0, got " + initStd);
+        ConfigException.require(domainTags >= 0, "model.domain_tags", "must be >= 0 (0 = off), got " + domainTags);
     }
 
     public boolean isMoeLayer(int layer) { return moe != null && moe.isMoeLayer(layer, layers); }
@@ -42,7 +53,7 @@ public record ModelConfig(int vocabSize, int dModel, int heads, int layers, int 
         long d = dModel, dense = 3 * d * dFf;
         long moeBlock = moe == null ? 0 : (3L * moe.experts() + 3L * moe.sharedExperts()) * d * moe.dFf() + d * moe.experts();
         long block = 4 * d * d + 2 * d + Math.max(dense, moeBlock);
-        return (tiedEmbeddings ? 1 : 2) * (long) vocabSize * d + d + (long) layers * block;
+        return (tiedEmbeddings ? 1 : 2) * (long) vocabSize * d + (long) domainTags * d + d + (long) layers * block;
     }
 
     /**

@@ -27,13 +27,14 @@ import java.util.function.BiFunction;
  * <p>Parameter names (the safetensors names): tok_emb [V,d]; layers.i.attn_norm [d];
  * layers.i.attn.wq|wk|wv|wo [d,d]; layers.i.ffn_norm [d]; dense: layers.i.ffn.w1|w3 [d,f],
  * layers.i.ffn.w2 [f,d]; MoE: layers.i.moe.router [d,E], layers.i.moe.w1|w3 [E,d,f],
- * layers.i.moe.w2 [E,f,d], layers.i.moe.shared.w1|w3|w2; final_norm [d]; lm_head [d,V] unless tied.
+ * layers.i.moe.w2 [E,f,d], layers.i.moe.shared.w1|w3|w2; final_norm [d]; lm_head [d,V] unless tied;
+ * domain_emb [N,d] with N = model.domain_tags > 0.
  * Matrices are [in, out]: y = x·W (PyTorch's nn.Linear stores the transpose).
  */
 public final class Transformer {
     private final ModelConfig cfg;
     private final Parameters params = new Parameters();
-    private final Tensor tokEmb, finalNorm, lmHead;
+    private final Tensor tokEmb, finalNorm, lmHead, domainEmb;
     private final List<Block> blocks = new ArrayList<>();
     private final ExpertLosses expertLosses;
 
@@ -70,6 +71,8 @@ public final class Transformer {
         }
         finalNorm = params.add("final_norm", Tensor.full(1f, d));
         lmHead = cfg.tiedEmbeddings() ? null : params.add("lm_head", Tensor.randn(rng, (float) std, d, cfg.vocabSize()));
+        // drawn last, so a model without tags initialises every other weight exactly as with them
+        domainEmb = cfg.domainTags() == 0 ? null : params.add("domain_emb", Tensor.randn(rng, (float) std, cfg.domainTags(), d));
     }
 
     public ModelConfig config() { return cfg; }
@@ -106,6 +109,7 @@ public final class Transformer {
         if (info.seqLen() > cfg.maxSeqLen())
             throw new IllegalArgumentException("forward: sequence length " + info.seqLen() + " exceeds model.max_seq_len " + cfg.maxSeqLen());
         Tensor x = Embedding.embedding(tokEmb, tokens);                             // [T, d]
+        if (domainEmb != null) x = Elementwise.add(x, Embedding.embedding(domainEmb, domainTags(info))); // + tag [T, d]
         Tensor aux = null;
         List<RoutingRecord> routing = new ArrayList<>();
         for (Block b : blocks) {
@@ -123,6 +127,18 @@ public final class Transformer {
         x = RmsNorm.rmsnorm(x, finalNorm, cfg.normEps());
         Tensor logits = MatMul.matmul(x, lmHead != null ? lmHead : tokEmb.t());    // [T, V]
         return new Output(logits, aux, Collections.unmodifiableList(routing));
+    }
+
+    /** The domain of every token, checked against model.domain_tags. */
+    private int[] domainTags(TokenInfo info) {
+        int[] dom = info.domains();
+        if (dom == null)
+            throw new IllegalArgumentException("model.domain_tags=" + cfg.domainTags() + ": the tokens carry no domain labels (TokenInfo.domains is null)");
+        for (int t = 0; t < dom.length; t++)
+            if (dom[t] < 0 || dom[t] >= cfg.domainTags())
+                throw new IllegalArgumentException("model.domain_tags=" + cfg.domainTags() + ": token " + t + " has domain " + dom[t]
+                        + ", outside [0, " + cfg.domainTags() + ")");
+        return dom;
     }
 
     // h [B*S, d] -> [B*S, d]; q, k, v and the attention output stay [B*S, H*dh] (no head transposes)

@@ -46,6 +46,67 @@ class TransformerTest {
         assertEquals(3, a.routers().size());
     }
 
+    static ModelConfig tagged(int tags) {
+        ModelConfig c = tiny("all", false);
+        return new ModelConfig(c.vocabSize(), c.dModel(), c.heads(), c.layers(), c.dFf(), c.maxSeqLen(), c.tiedEmbeddings(),
+                c.ropeBase(), c.normEps(), c.initStd(), c.moe(), tags);
+    }
+
+    static float loss(Transformer m, int[] tokens, int[] targets, TokenInfo info) {
+        Transformer.Output out = m.forward(tokens, info, true);
+        Tensor loss = Elementwise.add(CrossEntropy.crossEntropy(out.logits(), targets), out.auxLoss());
+        loss.backward();
+        return loss.item();
+    }
+
+    static double lossOnly(Transformer m, int[] tokens, int[] targets, TokenInfo info) {
+        Transformer.Output out = m.forward(tokens, info, true);
+        return Elementwise.add(CrossEntropy.crossEntropy(out.logits(), targets), out.auxLoss()).item();
+    }
+
+    /** domain_emb [N, d] is added to the token embeddings: other weights as without tags, gradients as finite differences. */
+    @Test
+    void domainTagsAddALearnedEmbeddingOfEachTokensDomain() {
+        Transformer plain = new Transformer(tiny("all", false), 7), tags = new Transformer(tagged(3), 7);
+        Map<String, Tensor> p = plain.parameters().asMap(), t = tags.parameters().asMap();
+        assertEquals(p.size() + 1, t.size());
+        for (String name : p.keySet()) assertArrayEquals(p.get(name).toArray(), t.get(name).toArray(), name);
+        Tensor emb = t.get("domain_emb");
+        assertArrayEquals(new int[]{3, 8}, emb.shape());
+
+        int[] tokens = {1, 5, 2, 16, 0, 3}, targets = {5, 2, 16, 0, 3, 9};
+        int[] domains = {2, 2, 2, 0, 0, 0};                    // domain 1 occurs nowhere
+        TokenInfo info = new TokenInfo(2, 3, domains);
+        loss(tags, tokens, targets, info);
+        float[] g = emb.grad().clone();
+        for (int c = 0; c < 8; c++) assertEquals(0f, g[8 + c], "the row of an absent domain gets no gradient");
+        double norm = 0;
+        for (float v : g) norm += v * v;
+        assertTrue(norm > 0);
+        // central differences on a few entries of the used rows
+        float h = 1e-3f;
+        for (int idx : new int[]{0, 5, 16, 23}) {
+            float[] w = emb.data();
+            float keep = w[idx];
+            w[idx] = keep + h;
+            double up = lossOnly(tags, tokens, targets, info);
+            w[idx] = keep - h;
+            double down = lossOnly(tags, tokens, targets, info);
+            w[idx] = keep;
+            double fd = (up - down) / (2 * h);
+            assertEquals(fd, g[idx], 2e-3 + 0.05 * Math.abs(fd), "domain_emb[" + idx + "]");
+        }
+        // a different tag changes the output; the same tokens without labels are refused, naming the key
+        assertFalse(java.util.Arrays.equals(tags.forward(tokens, info, false).logits().toArray(),
+                tags.forward(tokens, new TokenInfo(2, 3, new int[]{1, 1, 1, 0, 0, 0}), false).logits().toArray()));
+        var e = assertThrows(IllegalArgumentException.class, () -> tags.forward(tokens, TokenInfo.of(2, 3), false));
+        assertTrue(e.getMessage().contains("model.domain_tags") && e.getMessage().contains("no domain labels"), e.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class, () -> tags.forward(tokens, new TokenInfo(2, 3, new int[]{0, 0, 0, 3, 3, 3}), false));
+        assertTrue(e2.getMessage().contains("token 3 has domain 3"), e2.getMessage());
+        var e3 = assertThrows(moelab.config.ConfigException.class, () -> tagged(-1));
+        assertTrue(e3.getMessage().startsWith("model.domain_tags"), e3.getMessage());
+    }
+
     @Test
     void configErrorsNameTheKey() {
         var e = assertThrows(moelab.config.ConfigException.class,

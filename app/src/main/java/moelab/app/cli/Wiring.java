@@ -65,6 +65,10 @@ final class Wiring {
         if (tok.vocabSize() > cfg.model().vocabSize())
             throw new moelab.config.ConfigException("model.vocab_size", "the " + tok.name() + " tokenizer produces "
                     + tok.vocabSize() + " ids but the model has " + cfg.model().vocabSize());
+        int tags = cfg.model().domainTags();
+        if (tags > 0 && tags < corpus.domainCount())
+            throw new moelab.config.ConfigException("model.domain_tags", tags + " tags for the " + corpus.domainCount()
+                    + " domains of " + dc.path() + " (" + String.join(", ", corpus.domains()) + "); needs >= " + corpus.domainCount());
         TokenizedCorpus tokens = corpus.tokenize(tok, dc.balance());
         int seq = cfg.train().seqLen(), mb = cfg.train().microBatch(), evalBatches = cfg.train().evalBatches();
         BatchSource train = trainSource(cfg, tokens, dc.trainDomainMask(corpus.domains()));

@@ -8,13 +8,13 @@ import moelab.nn.MoeConfig;
  *
  * @param total          every trainable float
  * @param activePerToken floats a token's forward pass touches: all but the experts it is not routed to
- * @param embedding      token embedding (and the LM head when untied)
+ * @param embedding      token embedding (and the LM head when untied, and the domain tags)
  */
 public record ParamCount(long total, long activePerToken, long embedding) {
 
     public static ParamCount of(ModelConfig c) {
         long d = c.dModel(), v = c.vocabSize();
-        long embedding = v * d * (c.tiedEmbeddings() ? 1 : 2);
+        long embedding = v * d * (c.tiedEmbeddings() ? 1 : 2) + (long) c.domainTags() * d;
         long total = embedding + d, active = embedding + d;                 // + final_norm
         for (int l = 0; l < c.layers(); l++) {
             long common = 2 * d + 4 * d * d;                                 // attn_norm, ffn_norm, wq wk wv wo

@@ -67,14 +67,30 @@ public record RunIdentity(Map<String, String> keys) {
         }
     }
 
-    /** The keys whose values differ between {@code was} (recorded) and this (now), in key order. */
+    /**
+     * The keys whose values differ between {@code was} (recorded) and this (now), in key order. A
+     * config key absent from the recorded identity and at its default now is no change: a key the
+     * engine gained after the run was recorded, whose default keeps the old behaviour.
+     */
     public List<Change> changesFrom(RunIdentity was) {
         Set<String> all = new LinkedHashSet<>(keys.keySet());
         all.addAll(was.keys.keySet());
         List<Change> out = new ArrayList<>();
-        for (String key : all)
-            if (!Objects.equals(was.keys.get(key), keys.get(key))) out.add(new Change(key, was.keys.get(key), keys.get(key)));
+        for (String key : all) {
+            String before = was.keys.get(key), now = keys.get(key);
+            if (Objects.equals(before, now)) continue;
+            if (before == null && now != null && now.equals(Defaults.KEYS.get(key))) continue;
+            out.add(new Change(key, before, now));
+        }
         return out;
+    }
+
+    /** Every config key at its bundled default, flattened as run identities flatten (read once). */
+    private static final class Defaults {
+        static final Map<String, String> KEYS = new LinkedHashMap<>();
+        static {
+            flatten("", moelab.app.config.ConfigLoader.toTree(moelab.app.config.ConfigLoader.bind(moelab.app.config.ConfigLoader.defaultsTree())), KEYS);
+        }
     }
 
     public void write(Path dir) {

@@ -127,6 +127,18 @@ class SweepIdentityTest {
         assertEquals("init_from.identity", ch.getFirst().key());
     }
 
+    /** A key the engine gained after a run was recorded is no change at its default, and a change at any other value. */
+    @Test
+    void aKeyAbsentFromARecordedIdentityCountsOnlyWhenNotAtItsDefault() {
+        RunIdentity now = new RunIdentity(java.util.Map.of("model.d_model", "16", "model.domain_tags", "0"));
+        RunIdentity recorded = new RunIdentity(java.util.Map.of("model.d_model", "16"));
+        assertEquals(List.of(), now.changesFrom(recorded));
+        RunIdentity tagged = new RunIdentity(java.util.Map.of("model.d_model", "16", "model.domain_tags", "8"));
+        assertEquals(List.of(new RunIdentity.Change("model.domain_tags", null, "8")), tagged.changesFrom(recorded));
+        // a key that is gone from the engine is a change, whatever it held
+        assertEquals(List.of(new RunIdentity.Change("model.domain_tags", "0", null)), recorded.changesFrom(now));
+    }
+
     static RunIdentity ftIdentity(SweepPlan p) {
         return SweepState.check(p).entries().stream().filter(e -> e.run().id().equals("ft-s1")).findFirst().orElseThrow().identity();
     }
