@@ -104,6 +104,13 @@ public final class SweepReport {
         images.add("scatter_utilization_loss.png");
         Plots.save(purityOverTraining(plan, state, byLabel.keySet()), plots.resolve("purity_over_training.png"), 550);
         images.add("purity_over_training.png");
+        for (List<String> pair : plan.file().compare()) {
+            JFreeChart c = PairedOverTraining.chart(plan, state, pair.get(0), pair.get(1), "purity_norm");
+            if (c == null) continue;
+            String name = "paired_purity_norm_" + pair.get(0) + "_vs_" + pair.get(1) + ".png";
+            Plots.save(c, plots.resolve(name), 420);
+            images.add(name);
+        }
         Map<String, String> titles = new LinkedHashMap<>();
         Map<String, Map<Long, List<String>>> heatmaps = heatmaps(root, plots, doneRuns, titles);
         List<SeedPairs.Pair> pairs = SeedPairs.of(byLabel, plan.file().compare());
