@@ -29,6 +29,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -418,6 +419,45 @@ public final class Plots {
 
     /** The same with a given title (the sweep report names the configuration, layer and seed). */
     public static BufferedImage heatmap(Metrics.DomainCounts dc, long step, String title) {
+        return heatmap(dc, step, title, expertOrder(dc));
+    }
+
+    /**
+     * One layer's heatmap at every validation step, side by side and scaled to half size, so that
+     * specialisation can be followed over training. Every panel keeps the experts in the order of
+     * the last step (an expert stays on its row); panels of a layer missing from an eval are skipped.
+     */
+    public static BufferedImage heatmapOverTraining(List<Metrics.Eval> evals, int layer) {
+        List<Metrics.DomainCounts> counts = new ArrayList<>();
+        List<Long> steps = new ArrayList<>();
+        for (Metrics.Eval e : evals)
+            for (Metrics.DomainCounts dc : e.routing())
+                if (dc.layer() == layer) { counts.add(dc); steps.add(e.step()); }
+        if (counts.isEmpty()) throw new IllegalArgumentException("no routing counts for layer " + layer + " in any eval");
+        int[] order = expertOrder(counts.get(counts.size() - 1));
+        List<BufferedImage> panels = new ArrayList<>();
+        for (int i = 0; i < counts.size(); i++)
+            panels.add(heatmap(counts.get(i), steps.get(i), "Layer " + layer + ", step " + steps.get(i), order));
+        int w = 0, h = 0;
+        for (BufferedImage p : panels) { w += p.getWidth() / 2; h = Math.max(h, p.getHeight() / 2); }
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, w, h);
+        int x = 0;
+        for (BufferedImage p : panels) {
+            g.drawImage(p, x, 0, p.getWidth() / 2, p.getHeight() / 2, null);
+            x += p.getWidth() / 2;
+        }
+        g.dispose();
+        return img;
+    }
+
+    /** The heatmap with the experts drawn in the given row order (a permutation of the experts). */
+    static BufferedImage heatmap(Metrics.DomainCounts dc, long step, String title, int[] order) {
+        if (order.length != dc.counts().length)
+            throw new IllegalArgumentException("expert order has " + order.length + " entries for " + dc.counts().length + " experts");
         int experts = dc.counts().length;
         List<String> cols = new ArrayList<>(dc.domains());
         cols.add("all");
@@ -462,13 +502,12 @@ public final class Plots {
         g.drawString(heading, 10, 20);
         g.setFont(font);
         g.drawString("validation at step " + step + "; balanced = " + String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 / Math.max(experts, 1))
-                + "; experts sorted by dominant domain", 10, 38);
+                + "; experts sorted by dominant domain" + (Arrays.equals(order, expertOrder(dc)) ? "" : " at the last step"), 10, 38);
         for (int d = 0; d < cols.size(); d++) {
             String c = cols.get(d);
             int x = left + d * colW + (colW - fm.stringWidth(c)) / 2;
             g.drawString(c, x, top - 6);
         }
-        int[] order = expertOrder(dc);
         for (int row = 0; row < experts; row++) {
             int e = order[row], y = top + row * cellH;
             g.setColor(Color.BLACK);

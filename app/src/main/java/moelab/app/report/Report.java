@@ -56,6 +56,15 @@ public final class Report {
                     throw new UncheckedIOException("cannot write " + name + ": " + e.getMessage(), e);
                 }
                 heatmaps.add(name);
+                if (rm.evals().size() > 1) {
+                    String over = RunFolder.PLOTS + "/routing_heatmap_l" + dc.layer() + "_over_training.png";
+                    try {
+                        ImageIO.write(Plots.heatmapOverTraining(rm.evals(), dc.layer()), "png", folder.dir().resolve(over).toFile());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot write " + over + ": " + e.getMessage(), e);
+                    }
+                    heatmaps.add(over);
+                }
             }
         plots.addAll(heatmaps);
         RunFolder.writeAtomically(folder.indexHtml(), IndexPage.html(folder.dir().getFileName().toString(), cfg, rm, plots));

@@ -138,6 +138,25 @@ class PlotsTest {
     }
 
     @Test
+    void heatmapOverTrainingKeepsEveryExpertOnItsLastStepRow() {
+        // step 10: expert 0 takes all of a, expert 1 all of b; step 20 the other way round
+        Metrics.Eval early = new Metrics.Eval(10, 3.0, Map.of(), List.of(new Metrics.DomainCounts(0, List.of("a", "b"), new long[][]{{10, 0}, {0, 10}})), Map.of());
+        Metrics.Eval late = new Metrics.Eval(20, 2.0, Map.of(), List.of(new Metrics.DomainCounts(0, List.of("a", "b"), new long[][]{{0, 10}, {10, 0}})), Map.of());
+        BufferedImage own = Plots.heatmap(early.routing().get(0), 10, "Layer 0, step 10");
+        BufferedImage over = Plots.heatmapOverTraining(List.of(early, late), 0);
+        assertEquals(2 * (own.getWidth() / 2), over.getWidth(), "two half-size panels side by side");
+        assertEquals(own.getHeight() / 2, over.getHeight());
+        int left = 80, top = 60, cellH = 26;
+        // in its own heatmap step 10's top row is expert 0 (dark in column a); over training the rows follow
+        // step 20's order, so step 10's top row is expert 1, white in column a, and the second row is dark
+        assertTrue((own.getRGB(left + 8, top + 8) & 0xff) < 0x80, "own order: expert 0 on top");
+        assertEquals(0xffffff, over.getRGB((left + 8) / 2, (top + 8) / 2) & 0xffffff, "over training: expert 1 on top at step 10");
+        int second = over.getRGB((left + 8) / 2, (top + cellH + 8) / 2) & 0xffffff;
+        assertTrue((second >> 16) < 0x80, "expert 0 second (dark red channel): " + Integer.toHexString(second) + " own second row " + Integer.toHexString(own.getRGB(left + 8, top + cellH + 8) & 0xffffff));
+        assertThrows(IllegalArgumentException.class, () -> Plots.heatmapOverTraining(List.of(early, late), 3));
+    }
+
+    @Test
     void runPageListsTheNewCharts(@TempDir Path tmp) throws Exception {
         RunFolder f = MetricsWriterTest.folder(tmp);
         try (MetricsWriter w = new MetricsWriter(f, Synthetic.DOMAINS)) {
