@@ -49,22 +49,10 @@ public final class Report {
         Metrics.Eval last = rm.lastEval();
         if (last != null)
             for (Metrics.DomainCounts dc : last.routing()) {
-                String name = RunFolder.PLOTS + "/routing_heatmap_l" + dc.layer() + ".png";
-                try {
-                    ImageIO.write(Plots.heatmap(dc, last.step()), "png", folder.dir().resolve(name).toFile());
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot write " + name + ": " + e.getMessage(), e);
-                }
-                heatmaps.add(name);
-                if (rm.evals().size() > 1) {
-                    String over = RunFolder.PLOTS + "/routing_heatmap_l" + dc.layer() + "_over_training.png";
-                    try {
-                        ImageIO.write(Plots.heatmapOverTraining(rm.evals(), dc.layer()), "png", folder.dir().resolve(over).toFile());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("cannot write " + over + ": " + e.getMessage(), e);
-                    }
-                    heatmaps.add(over);
-                }
+                heatmaps.add(savePng(folder, "routing_heatmap_l" + dc.layer() + ".png", Plots.heatmap(dc, last.step())));
+                if (rm.evals().size() > 1)
+                    heatmaps.add(savePng(folder, "routing_heatmap_l" + dc.layer() + "_over_training.png",
+                            Plots.heatmapOverTraining(rm.evals(), dc.layer())));
             }
         plots.addAll(heatmaps);
         RunFolder.writeAtomically(folder.indexHtml(), IndexPage.html(folder.dir().getFileName().toString(), cfg, rm, plots));
@@ -75,6 +63,16 @@ public final class Report {
     private static int expertLoadHeight(RunMetrics rm, int layers) {
         int experts = rm.steps().stream().flatMap(s -> s.layers().stream()).mapToInt(l -> l.load().length).max().orElse(8);
         return 150 + layers * Math.max(90, 9 * experts + 10);
+    }
+
+    private static String savePng(RunFolder folder, String file, java.awt.image.BufferedImage img) {
+        String rel = RunFolder.PLOTS + "/" + file;
+        try {
+            ImageIO.write(img, "png", folder.dir().resolve(rel).toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + rel + ": " + e.getMessage(), e);
+        }
+        return rel;
     }
 
     private static String save(RunFolder folder, String file, org.jfree.chart.JFreeChart chart, int height) {
