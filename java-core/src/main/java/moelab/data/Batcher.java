@@ -19,6 +19,13 @@ import java.nio.ByteBuffer;
  *   <li>domain_homogeneous: each domain's windows are shuffled and grouped microBatch at a time,
  *       and these single-domain micro-batches are shuffled; domains come in proportion to their
  *       data (equal shares when balanced), sampled without replacement within an epoch.</li>
+ *   <li>stratified: the domains take turns: round r holds the r-th (shuffled) window of every
+ *       domain, in a shuffled domain order, and the rounds are cut microBatch sequences at a time.
+ *       When microBatch is a multiple of the number of domains, every micro-batch holds exactly
+ *       microBatch / domains sequences of each domain (a micro-batch is a miniature of the whole
+ *       mix: the control under which a balancing scope should stop mattering). An epoch has as
+ *       many rounds as the smallest domain has windows; larger domains' extra windows wait for
+ *       a later epoch.</li>
  * </ul>
  * Windows that do not fill a last micro-batch are left out of that epoch (they change every epoch).
  *
@@ -32,10 +39,13 @@ public final class Batcher implements BatchSource {
     private static final int MAGIC = 0x4D4C4231; // "MLB1"
     private static final int VERSION = 1;
     private static final long SALT_EPOCH = 0xE90C;
+    /** Composition names by the code stored in a saved state (0 and 1 as written before stratified existed). */
+    private static final String[] COMPOSITIONS = {DataConfig.RANDOM, DataConfig.DOMAIN_HOMOGENEOUS, DataConfig.STRATIFIED};
+    private static final int RANDOM = 0, HOMOGENEOUS = 1, STRATIFIED = 2;
 
     private final TokenizedCorpus corpus;
     private final int microBatch, seqLen;
-    private final boolean homogeneous;
+    private final int composition;  // COMPOSITIONS index: 0 random, 1 domain_homogeneous, 2 stratified
     private final long seed;
     private final boolean[] trainDomains; // null = all
 
@@ -45,7 +55,7 @@ public final class Batcher implements BatchSource {
     private int[] planDomain, planStart; // per sequence of the epoch, microBatch per micro-batch
 
     /**
-     * @param composition {@link DataConfig#RANDOM} or {@link DataConfig#DOMAIN_HOMOGENEOUS}
+     * @param composition {@link DataConfig#RANDOM}, {@link DataConfig#DOMAIN_HOMOGENEOUS} or {@link DataConfig#STRATIFIED}
      * @throws IllegalArgumentException naming the domain when one is too short for a sequence (or,
      *         homogeneous, for a micro-batch of sequences)
      */
@@ -66,13 +76,15 @@ public final class Batcher implements BatchSource {
         this.trainDomains = trainDomains == null ? null : trainDomains.clone();
         if (microBatch < 1 || seqLen < 1)
             throw new IllegalArgumentException("Batcher: microBatch " + microBatch + " and seqLen " + seqLen + " must be >= 1");
-        moelab.config.ConfigException.oneOf("data.composition", composition, DataConfig.RANDOM, DataConfig.DOMAIN_HOMOGENEOUS);
+        moelab.config.ConfigException.oneOf("data.composition", composition, COMPOSITIONS);
         this.corpus = corpus;
         this.microBatch = microBatch;
         this.seqLen = seqLen;
-        this.homogeneous = composition.equals(DataConfig.DOMAIN_HOMOGENEOUS);
+        this.composition = java.util.Arrays.asList(COMPOSITIONS).indexOf(composition);
         this.seed = seed;
-        long total = 0;
+        boolean homogeneous = this.composition == HOMOGENEOUS;
+        long total = 0, fewestRounds = Long.MAX_VALUE;
+        int used = 0;
         for (int d = 0; d < corpus.domainCount(); d++) {
             if (!uses(d)) continue;
             int len = corpus.trainTokens(d).length;
@@ -84,9 +96,14 @@ public final class Batcher implements BatchSource {
                 throw new IllegalArgumentException("Batcher: domain '" + name + "' has " + len + " training tokens, only " + fewest
                         + " sequences of seq_len " + seqLen + ", fewer than micro_batch " + microBatch + " (domain_homogeneous needs a full micro-batch per domain)");
             total += fewest;
+            fewestRounds = Math.min(fewestRounds, fewest);
+            used++;
         }
         if (total < microBatch)
             throw new IllegalArgumentException("Batcher: the corpus gives only " + total + " sequences of seq_len " + seqLen + ", fewer than micro_batch " + microBatch);
+        if (this.composition == STRATIFIED && fewestRounds * used < microBatch)
+            throw new IllegalArgumentException("Batcher: stratified composition takes one sequence of every domain per round; the smallest domain gives only "
+                    + fewestRounds + " rounds of " + used + " sequences, fewer than micro_batch " + microBatch);
         plan(0);
     }
 
@@ -119,7 +136,31 @@ public final class Batcher implements BatchSource {
         if (total > Integer.MAX_VALUE - 8) throw new IllegalStateException("Batcher: " + total + " sequences per epoch is too many");
         int[] dom = new int[(int) total], start = new int[(int) total];
         int n = 0;
-        if (!homogeneous) {
+        if (composition == STRATIFIED) {
+            int[][] window = new int[nd][]; // each used domain's windows in shuffled order
+            int rounds = Integer.MAX_VALUE, used = 0;
+            for (int d = 0; d < nd; d++) {
+                if (count[d] == 0) continue;
+                window[d] = new int[count[d]];
+                for (int i = 0; i < count[d]; i++) window[d][i] = i;
+                rng.shuffle(window[d], 0, count[d]);
+                rounds = Math.min(rounds, count[d]);
+                used++;
+            }
+            int[] turn = new int[used];
+            for (int d = 0, u = 0; d < nd; d++) if (count[d] > 0) turn[u++] = d;
+            batchesInEpoch = (int) ((long) rounds * used / microBatch);
+            n = batchesInEpoch * microBatch;
+            planDomain = new int[n];
+            planStart = new int[n];
+            for (int r = 0, k = 0; k < n; r++) {
+                rng.shuffle(turn, 0, used);
+                for (int u = 0; u < used && k < n; u++, k++) {
+                    planDomain[k] = turn[u];
+                    planStart[k] = offset[turn[u]] + window[turn[u]][r] * seqLen;
+                }
+            }
+        } else if (composition == RANDOM) {
             int[] order = new int[(int) total];
             for (int d = 0, k = 0; d < nd; d++)
                 for (int w = 0; w < count[d]; w++, k++) { dom[k] = d; start[k] = offset[d] + w * seqLen; order[k] = k; }
@@ -192,7 +233,7 @@ public final class Batcher implements BatchSource {
     @Override
     public byte[] saveState() {
         ByteBuffer b = ByteBuffer.allocate(4 + 4 + 4 + 4 + 1 + 8 + 8 + 8 + 4);
-        b.putInt(MAGIC).putInt(VERSION).putInt(seqLen).putInt(microBatch).put((byte) (homogeneous ? 1 : 0))
+        b.putInt(MAGIC).putInt(VERSION).putInt(seqLen).putInt(microBatch).put((byte) composition)
                 .putLong(seed).putLong(fingerprint()).putLong(epoch).putInt(cursor);
         return b.array();
     }
@@ -207,12 +248,13 @@ public final class Batcher implements BatchSource {
         int v = b.getInt();
         if (v != VERSION) throw new IllegalArgumentException(what + "state version " + v + " is not supported (this build writes " + VERSION + ")");
         int s = b.getInt(), mb = b.getInt();
-        boolean h = b.get() == 1;
+        int h = b.get();
         long sd = b.getLong(), fp = b.getLong(), e = b.getLong();
         int c = b.getInt();
         if (s != seqLen) throw new IllegalArgumentException(what + "saved with seq_len " + s + ", this run has " + seqLen);
         if (mb != microBatch) throw new IllegalArgumentException(what + "saved with micro_batch " + mb + ", this run has " + microBatch);
-        if (h != homogeneous) throw new IllegalArgumentException(what + "saved with composition " + name(h) + ", this run has " + name(homogeneous));
+        if (h < 0 || h >= COMPOSITIONS.length) throw new IllegalArgumentException(what + "composition code " + h + " is unknown (corrupt state)");
+        if (h != composition) throw new IllegalArgumentException(what + "saved with composition " + COMPOSITIONS[h] + ", this run has " + COMPOSITIONS[composition]);
         if (sd != seed) throw new IllegalArgumentException(what + "saved with seed " + sd + ", this run has " + seed);
         if (fp != fingerprint())
             throw new IllegalArgumentException(what + "saved for a different corpus or tokenizer (fingerprint " + Long.toHexString(fp)
@@ -223,6 +265,4 @@ public final class Batcher implements BatchSource {
             throw new IllegalArgumentException(what + "position " + c + " is outside epoch " + e + "'s " + batchesInEpoch + " micro-batches (corrupt state)");
         cursor = c;
     }
-
-    private static String name(boolean homogeneous) { return homogeneous ? DataConfig.DOMAIN_HOMOGENEOUS : DataConfig.RANDOM; }
 }

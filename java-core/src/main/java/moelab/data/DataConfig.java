@@ -14,8 +14,9 @@ import moelab.config.ConfigException;
  *                          (capped at the smallest domain's training text); 0 = all of the smallest
  * @param valFraction       share of each domain's bytes held out for validation, in [0, 0.5]; not
  *                          used when {@code <path>/split.txt} exists (that file decides)
- * @param composition       micro-batch composition: "random" (sequences of random domains) or
- *                          "domain_homogeneous" (all sequences of a micro-batch from one domain)
+ * @param composition       micro-batch composition: "random" (sequences of random domains),
+ *                          "domain_homogeneous" (all sequences of a micro-batch from one domain) or
+ *                          "stratified" (the domains in turn: every domain equally in each micro-batch)
  * @param balance           cap every domain's training tokens (and validation tokens) at the
  *                          smallest domain's, so each domain has the same token share
  * @param maxBytesPerDomain read at most this many bytes of training text per domain (0 = all); a
@@ -26,7 +27,7 @@ import moelab.config.ConfigException;
 public record DataConfig(String path, String tokenizer, int bpeVocab, long bpeSampleBytes, double valFraction,
                          String composition, boolean balance, long maxBytesPerDomain, java.util.List<String> domains) {
     public static final String BYTE = "byte", BPE = "bpe";
-    public static final String RANDOM = "random", DOMAIN_HOMOGENEOUS = "domain_homogeneous";
+    public static final String RANDOM = "random", DOMAIN_HOMOGENEOUS = "domain_homogeneous", STRATIFIED = "stratified";
 
     public DataConfig {
         ConfigException.require(path != null && !path.isBlank(), "data.path", "must name the corpus folder (<path>/<domain>/*.txt)");
@@ -35,7 +36,7 @@ public record DataConfig(String path, String tokenizer, int bpeVocab, long bpeSa
                 "must be in [257, " + BpeTokenizer.MAX_VOCAB + "] (4096..8192 recommended), got " + bpeVocab);
         ConfigException.require(bpeSampleBytes >= 0, "data.bpe_sample_bytes", "must be >= 0 (0 = all of the smallest domain), got " + bpeSampleBytes);
         ConfigException.require(valFraction >= 0 && valFraction <= 0.5, "data.val_fraction", "must be in [0, 0.5], got " + valFraction);
-        ConfigException.oneOf("data.composition", composition, RANDOM, DOMAIN_HOMOGENEOUS);
+        ConfigException.oneOf("data.composition", composition, RANDOM, DOMAIN_HOMOGENEOUS, STRATIFIED);
         ConfigException.require(maxBytesPerDomain >= 0, "data.max_bytes_per_domain", "must be >= 0 (0 = all), got " + maxBytesPerDomain);
         domains = domains == null ? java.util.List.of() : java.util.List.copyOf(domains);
         for (String d : domains)

@@ -99,6 +99,44 @@ class BatcherTest {
         assertNotEquals(sequence.stream().sorted().toList(), sequence, "micro-batch domains are shuffled, not blocked");
     }
 
+    @Test
+    void stratifiedMicroBatchesHoldEveryDomainEquallyAndNoWindowTwicePerEpoch() {
+        TokenizedCorpus c = corpus(1700, 1300, 1500); // the smallest domain sets the rounds of an epoch
+        int mb = 6;                                    // 2 sequences of each of 3 domains
+        Batcher bt = new Batcher(c, mb, S, "stratified", 7);
+        for (int epoch = 0; epoch < 2; epoch++) {
+            int n = bt.batchesInEpoch();
+            int rounds = Integer.MAX_VALUE;
+            List<Set<Integer>> starts = List.of(new HashSet<>(), new HashSet<>(), new HashSet<>());
+            List<Integer> firstDomains = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Batch b = bt.next();
+                int[] perDomain = new int[3];
+                for (int s = 0; s < mb; s++) {
+                    int d = b.domains()[s * S], start = b.inputs()[s * S] - d * STRIDE;
+                    for (int t = 0; t < S; t++) assertEquals(d * STRIDE + start + t, b.inputs()[s * S + t], "contiguous window");
+                    assertTrue(starts.get(d).add(start), "window used twice in one epoch");
+                    perDomain[d]++;
+                }
+                assertArrayEquals(new int[]{2, 2, 2}, perDomain, "micro-batch " + i + " of epoch " + epoch);
+                firstDomains.add(b.domains()[0]);
+            }
+            for (int d = 0; d < 3; d++) rounds = Math.min(rounds, (c.trainTokens(d).length - 1 - starts.get(d).iterator().next() % S) / S);
+            assertEquals(rounds * 3 / mb, n, "an epoch has as many rounds as the smallest domain has windows");
+            assertTrue(new HashSet<>(firstDomains).size() > 1, "the domain order within rounds is shuffled");
+        }
+        // micro-batches smaller than the number of domains: mostly distinct domains (a pair can straddle two rounds)
+        Batcher two = new Batcher(c, 2, S, "stratified", 7);
+        int mixedPairs = 0, pairs = two.batchesInEpoch();
+        for (int i = 0; i < pairs; i++) {
+            Batch b = two.next();
+            if (b.domains()[0] != b.domains()[S]) mixedPairs++;
+        }
+        assertTrue(mixedPairs > pairs * 0.6, mixedPairs + " of " + pairs + " pairs hold two domains");
+        var e = assertThrows(IllegalArgumentException.class, () -> new Batcher(corpus(400, 60), 10, S, "stratified", 1));
+        assertTrue(e.getMessage().contains("stratified") && e.getMessage().contains("fewer than micro_batch 10"), e.getMessage());
+    }
+
     static List<Batch> take(Batcher b, int n) {
         List<Batch> out = new ArrayList<>();
         for (int i = 0; i < n; i++) out.add(b.next());
@@ -116,7 +154,7 @@ class BatcherTest {
 
     @Test
     void sameSeedSameBatchesOtherSeedOtherBatches() {
-        for (String comp : List.of("random", "domain_homogeneous")) {
+        for (String comp : List.of("random", "domain_homogeneous", "stratified")) {
             TokenizedCorpus c = corpus(900, 700, 800);
             List<Batch> a = take(new Batcher(c, B, S, comp, 3), 60);
             assertSame(a, take(new Batcher(c, B, S, comp, 3), 60));
@@ -127,7 +165,7 @@ class BatcherTest {
 
     @Test
     void saveRestoreContinuesIdenticallyAcrossEpochs() {
-        for (String comp : List.of("random", "domain_homogeneous")) {
+        for (String comp : List.of("random", "domain_homogeneous", "stratified")) {
             TokenizedCorpus c = corpus(700, 500, 600);
             Batcher straight = new Batcher(c, B, S, comp, 9);
             int perEpoch = straight.batchesInEpoch();
@@ -158,10 +196,11 @@ class BatcherTest {
         byte[] state = new Batcher(c, B, S, "random", 9).saveState();
         String[][] cases = {
                 {"seq_len 16, this run has 8"}, {"micro_batch 4, this run has 2"}, {"composition random, this run has domain_homogeneous"},
-                {"seed 9, this run has 10"}, {"different corpus or tokenizer"}};
+                {"seed 9, this run has 10"}, {"different corpus or tokenizer"}, {"composition random, this run has stratified"}};
         Batcher[] others = {
                 new Batcher(c, B, 8, "random", 9), new Batcher(c, 2, S, "random", 9), new Batcher(c, B, S, "domain_homogeneous", 9),
-                new Batcher(c, B, S, "random", 10), new Batcher(corpus(700, 500, 601), B, S, "random", 9)};
+                new Batcher(c, B, S, "random", 10), new Batcher(corpus(700, 500, 601), B, S, "random", 9),
+                new Batcher(c, B, S, "stratified", 9)};
         for (int i = 0; i < cases.length; i++) {
             Batcher o = others[i];
             var e = assertThrows(IllegalArgumentException.class, () -> o.restoreState(state));
