@@ -131,9 +131,20 @@ final class SeedPairs {
         Set<String> keys = new TreeSet<>(a.keySet());
         keys.addAll(b.keySet());
         List<RunIdentity.Change> out = new ArrayList<>();
-        for (String k : keys)
-            if (!IGNORED.contains(k) && !Objects.equals(a.get(k), b.get(k))) out.add(new RunIdentity.Change(k, a.get(k), b.get(k)));
+        for (String k : keys) {
+            String va = effective(a, k), vb = effective(b, k);
+            if (!IGNORED.contains(k) && !Objects.equals(va, vb)) out.add(new RunIdentity.Change(k, va, vb));
+        }
         return out;
+    }
+
+    /** A key's value, or "(off)" for a setting of a feature switched off (x.alpha beside x.enabled = false): its value is not used. */
+    static String effective(Map<String, String> keys, String key) {
+        for (int dot = key.lastIndexOf('.'); dot > 0; dot = key.lastIndexOf('.', dot - 1)) {
+            String flag = key.substring(0, dot) + ".enabled";
+            if (!flag.equals(key) && "false".equals(keys.get(flag))) return "(off)";
+        }
+        return keys.get(key);
     }
 
     private static String describe(List<RunIdentity.Change> changes) {

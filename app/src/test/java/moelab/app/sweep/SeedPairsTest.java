@@ -69,6 +69,22 @@ class SeedPairsTest {
     }
 
     @Test
+    void settingsOfASwitchedOffFeatureShowAsOff() {
+        Map<String, String> lbl = Map.of("mar.enabled", "false", "mar.alpha", "0.5", "mar.entry", "token", "lr", "1");
+        Map<String, String> mar = Map.of("mar.enabled", "true", "mar.alpha", "0.05", "mar.entry", "step_mean", "lr", "1");
+        Map<String, String> lblOtherAlpha = Map.of("mar.enabled", "false", "mar.alpha", "0.25", "mar.entry", "token", "lr", "2");
+        Map<String, List<RunResult>> byLabel = new LinkedHashMap<>();
+        byLabel.put("lbl", List.of(run("lbl", 1, 2.0, lbl)));
+        byLabel.put("mar", List.of(run("mar", 1, 2.1, mar)));
+        byLabel.put("lbl2", List.of(run("lbl2", 1, 2.2, lblOtherAlpha)));
+        List<SeedPairs.Pair> pairs = SeedPairs.of(byLabel, List.of(List.of("lbl", "mar"), List.of("lbl", "lbl2")));
+        assertEquals("mar.alpha: (off) -> 0.05; mar.enabled: false -> true; mar.entry: (off) -> step_mean", pairs.get(0).differs());
+        assertEquals("lr: 1 -> 2", pairs.get(1).differs(), "an unused setting that differs is not a difference");
+        assertEquals("0.5", SeedPairs.effective(Map.of("mar.enabled", "true", "mar.alpha", "0.5"), "mar.alpha"));
+        assertEquals("false", SeedPairs.effective(lbl, "mar.enabled"));
+    }
+
+    @Test
     void compareMustNameTwoLabelsOfTheSweep(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
         String base = "name: s\nconfig: default\nseeds: [1]\ngrid:\n  - model.moe.balance.method: [lbl, none]\n";
         ConfigException e = assertThrows(ConfigException.class, () -> SweepFile.parse("s.yaml", base + "compare: [[lbl]]\n"));
