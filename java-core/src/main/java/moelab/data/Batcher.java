@@ -39,8 +39,7 @@ public final class Batcher implements BatchSource {
     private static final int MAGIC = 0x4D4C4231; // "MLB1"
     private static final int VERSION = 1;
     private static final long SALT_EPOCH = 0xE90C;
-    /** Composition names by the code stored in a saved state (0 and 1 as written before stratified existed). */
-    private static final String[] COMPOSITIONS = {DataConfig.RANDOM, DataConfig.DOMAIN_HOMOGENEOUS, DataConfig.STRATIFIED};
+    private static final java.util.List<String> COMPOSITIONS = DataConfig.COMPOSITIONS; // index = the code a state stores
     private static final int RANDOM = 0, HOMOGENEOUS = 1, STRATIFIED = 2;
 
     private final TokenizedCorpus corpus;
@@ -76,11 +75,11 @@ public final class Batcher implements BatchSource {
         this.trainDomains = trainDomains == null ? null : trainDomains.clone();
         if (microBatch < 1 || seqLen < 1)
             throw new IllegalArgumentException("Batcher: microBatch " + microBatch + " and seqLen " + seqLen + " must be >= 1");
-        moelab.config.ConfigException.oneOf("data.composition", composition, COMPOSITIONS);
+        moelab.config.ConfigException.oneOf("data.composition", composition, COMPOSITIONS.toArray(String[]::new));
         this.corpus = corpus;
         this.microBatch = microBatch;
         this.seqLen = seqLen;
-        this.composition = java.util.Arrays.asList(COMPOSITIONS).indexOf(composition);
+        this.composition = COMPOSITIONS.indexOf(composition);
         this.seed = seed;
         boolean homogeneous = this.composition == HOMOGENEOUS;
         long total = 0, fewestRounds = Long.MAX_VALUE;
@@ -253,8 +252,8 @@ public final class Batcher implements BatchSource {
         int c = b.getInt();
         if (s != seqLen) throw new IllegalArgumentException(what + "saved with seq_len " + s + ", this run has " + seqLen);
         if (mb != microBatch) throw new IllegalArgumentException(what + "saved with micro_batch " + mb + ", this run has " + microBatch);
-        if (h < 0 || h >= COMPOSITIONS.length) throw new IllegalArgumentException(what + "composition code " + h + " is unknown (corrupt state)");
-        if (h != composition) throw new IllegalArgumentException(what + "saved with composition " + COMPOSITIONS[h] + ", this run has " + COMPOSITIONS[composition]);
+        if (h < 0 || h >= COMPOSITIONS.size()) throw new IllegalArgumentException(what + "composition code " + h + " is unknown (corrupt state)");
+        if (h != composition) throw new IllegalArgumentException(what + "saved with composition " + COMPOSITIONS.get(h) + ", this run has " + COMPOSITIONS.get(composition));
         if (sd != seed) throw new IllegalArgumentException(what + "saved with seed " + sd + ", this run has " + seed);
         if (fp != fingerprint())
             throw new IllegalArgumentException(what + "saved for a different corpus or tokenizer (fingerprint " + Long.toHexString(fp)

@@ -28,6 +28,8 @@ public record DataConfig(String path, String tokenizer, int bpeVocab, long bpeSa
                          String composition, boolean balance, long maxBytesPerDomain, java.util.List<String> domains) {
     public static final String BYTE = "byte", BPE = "bpe";
     public static final String RANDOM = "random", DOMAIN_HOMOGENEOUS = "domain_homogeneous", STRATIFIED = "stratified";
+    /** The compositions; a saved {@link Batcher} state stores the index (0 and 1 as written before stratified existed). */
+    public static final java.util.List<String> COMPOSITIONS = java.util.List.of(RANDOM, DOMAIN_HOMOGENEOUS, STRATIFIED);
 
     public DataConfig {
         ConfigException.require(path != null && !path.isBlank(), "data.path", "must name the corpus folder (<path>/<domain>/*.txt)");
@@ -36,7 +38,7 @@ public record DataConfig(String path, String tokenizer, int bpeVocab, long bpeSa
                 "must be in [257, " + BpeTokenizer.MAX_VOCAB + "] (4096..8192 recommended), got " + bpeVocab);
         ConfigException.require(bpeSampleBytes >= 0, "data.bpe_sample_bytes", "must be >= 0 (0 = all of the smallest domain), got " + bpeSampleBytes);
         ConfigException.require(valFraction >= 0 && valFraction <= 0.5, "data.val_fraction", "must be in [0, 0.5], got " + valFraction);
-        ConfigException.oneOf("data.composition", composition, RANDOM, DOMAIN_HOMOGENEOUS, STRATIFIED);
+        ConfigException.oneOf("data.composition", composition, COMPOSITIONS.toArray(String[]::new));
         ConfigException.require(maxBytesPerDomain >= 0, "data.max_bytes_per_domain", "must be >= 0 (0 = all), got " + maxBytesPerDomain);
         domains = domains == null ? java.util.List.of() : java.util.List.copyOf(domains);
         for (String d : domains)
