@@ -1,62 +1,154 @@
 package moelab.kernels;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
  * A fixed pool of worker threads shared by the kernels of one back end. {@link #run} splits work
- * into a fixed number of tasks; which task computes which output never depends on timing, so results
- * are deterministic.
+ * into a fixed number of tasks; which task computes which output never depends on timing (only
+ * which thread runs a task does), so results are deterministic.
+ *
+ * <p>Handing a task over must cost far less than the kernels it splits: a training step makes
+ * thousands of calls of 10-100 microseconds (per-head attention GEMMs). Parking a thread and
+ * waking it costs tens of microseconds on a virtual machine (a halted vCPU is woken through the
+ * hypervisor): with an executor and futures, 2 threads ran the attention GEMMs 3-8x slower than
+ * 1. So a worker that finished spins for a while ({@link #SPIN_NANOS}) watching for the next
+ * call before it parks, and the caller spins while it waits for the last task; a caller that
+ * finds a worker parked wakes it with an unpark.
  */
 public final class Parallel {
+    /**
+     * How long an idle worker (or a waiting caller) spins before it parks, in nanoseconds:
+     * longer than the gaps between the kernel calls of a step (single-threaded work between
+     * them), short enough that a pool left idle stops using a core within a fraction of a
+     * millisecond. Set with -Dmoelab.spinMicros (0 parks at once).
+     */
+    static final long SPIN_NANOS = Long.getLong("moelab.spinMicros", 200) * 1000L;
+
     private final int threads;
-    private final ExecutorService pool;
+    private final Worker[] workers;
+    /** One call at a time; a call made from inside a task runs its tasks inline. */
+    private final ReentrantLock callLock = new ReentrantLock();
+    /** The latest call; a worker runs each new one it sees. */
+    private volatile Call current;
+
+    /**
+     * One call's tasks and counters. A new object per call: a worker that arrives late at an
+     * old call only finds its counters exhausted, and can never run an old body as a new task.
+     */
+    private static final class Call {
+        private static final VarHandle NEXT, DONE;
+        static {
+            try {
+                MethodHandles.Lookup l = MethodHandles.lookup();
+                NEXT = l.findVarHandle(Call.class, "next", int.class);
+                DONE = l.findVarHandle(Call.class, "done", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+        final IntConsumer body;
+        final int tasks;
+        @SuppressWarnings("unused") private volatile int next;
+        private volatile int done;
+        volatile Throwable failure;
+        volatile Thread waitingCaller;
+
+        Call(IntConsumer body, int tasks) { this.body = body; this.tasks = tasks; }
+
+        /** Claims and runs tasks until none is left. */
+        void work() {
+            for (int t; (t = (int) NEXT.getAndAdd(this, 1)) < tasks; ) {
+                try {
+                    body.accept(t);
+                } catch (Throwable e) {
+                    if (failure == null) failure = e;
+                } finally {
+                    if ((int) DONE.getAndAdd(this, 1) + 1 == tasks) {
+                        Thread c = waitingCaller;
+                        if (c != null) LockSupport.unpark(c);
+                    }
+                }
+            }
+        }
+
+        /** Spins, then parks, until every task is done. */
+        void await() {
+            long start = System.nanoTime();
+            while (done < tasks) {
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                waitingCaller = Thread.currentThread();
+                if (done < tasks) LockSupport.park(this);
+                waitingCaller = null;
+            }
+        }
+    }
 
     public Parallel(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.threads = threads;
-        ThreadFactory tf = r -> {
-            Thread t = new Thread(r, "moelab-kernels");
-            t.setDaemon(true);
-            return t;
-        };
-        this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, tf) : null;
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker();
+            workers[i].setName("moelab-kernels-" + (i + 1));
+            workers[i].setDaemon(true);
+            workers[i].start();
+        }
     }
 
     public int threads() { return threads; }
 
-    /** Runs body(0..tasks-1): task 0 on the caller, the rest on the pool; returns when all are done. */
+    /** Runs body(0..tasks-1) on the caller and the workers; returns when all are done. */
     public void run(int tasks, IntConsumer body) {
         if (tasks <= 0) return;
-        if (tasks == 1 || pool == null) {
+        if (tasks == 1 || workers.length == 0 || callLock.isHeldByCurrentThread() || Thread.currentThread() instanceof Worker) {
             for (int t = 0; t < tasks; t++) body.accept(t);
             return;
         }
-        @SuppressWarnings("unchecked")
-        Future<?>[] futures = new Future<?>[tasks - 1];
-        for (int t = 1; t < tasks; t++) {
-            final int task = t;
-            futures[t - 1] = pool.submit(() -> body.accept(task));
-        }
-        RuntimeException failure = null;
+        callLock.lock();
         try {
-            body.accept(0);
-        } catch (RuntimeException e) {
-            failure = e;
+            Call call = new Call(body, tasks);
+            current = call;
+            for (Worker w : workers) if (w.parked) LockSupport.unpark(w);
+            call.work();
+            call.await();
+            Throwable f = call.failure;
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error e) throw e;
+            if (f != null) throw new IllegalStateException(f);
+        } finally {
+            callLock.unlock();
         }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for kernel threads", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (failure == null) failure = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+    }
+
+    /** A pool thread: runs the tasks of each new call, spinning between calls, then parking. */
+    private final class Worker extends Thread {
+        volatile boolean parked;
+
+        @Override
+        public void run() {
+            Call seen = current;
+            while (true) {
+                long start = System.nanoTime();
+                Call c;
+                while ((c = current) == seen) {
+                    if (System.nanoTime() - start < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    parked = true;
+                    if (current == seen) LockSupport.park(Parallel.this);
+                    parked = false;
+                }
+                seen = c;
+                c.work();
             }
         }
-        if (failure != null) throw failure;
     }
 }
