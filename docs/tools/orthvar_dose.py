@@ -16,7 +16,7 @@ import re
 import sys
 
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
-ARMS = {"orth": r"orth-b([0-9.e+-]+)$", "var": r"var-g([0-9.e+-]+)$"}
+ARMS = {"orth": r"orth-b([0-9.]+(?:e[+-]?[0-9]+)?)$", "var": r"var-g([0-9.]+(?:e[+-]?[0-9]+)?)$"}
 METRICS = ["val_loss", "utilization"]
 
 
