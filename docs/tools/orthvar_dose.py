@@ -10,12 +10,13 @@ Reads <sweep>/runs/*/done.json. The plot needs matplotlib (pip install matplotli
 """
 import argparse
 import json
-import math
 import pathlib
 import re
 import sys
 
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from paired_over_training import interval  # noqa: E402  (mean and 95% t half-width of paired differences)
+
 ARMS = {"orth": r"orth-b([0-9.]+(?:e[+-]?[0-9]+)?)$", "var": r"var-g([0-9.]+(?:e[+-]?[0-9]+)?)$"}
 METRICS = ["val_loss", "utilization"]
 
@@ -23,12 +24,10 @@ METRICS = ["val_loss", "utilization"]
 def paired(runs, base, label, metric):
     """Mean of (label - base) over the seeds both ran, and its 95% t half-width."""
     seeds = sorted(set(runs[base]) & set(runs[label]))
-    d = [runs[label][s][metric] - runs[base][s][metric] for s in seeds]
-    if len(d) < 2:
-        return (d[0] if d else float("nan")), float("nan"), len(d)
-    mean = sum(d) / len(d)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
-    return mean, T95.get(len(d) - 1, 1.96) * sd / math.sqrt(len(d)), len(d)
+    if not seeds:
+        return float("nan"), float("nan"), 0
+    mean, half = interval([runs[label][s][metric] - runs[base][s][metric] for s in seeds])
+    return mean, half, len(seeds)
 
 
 def main():
