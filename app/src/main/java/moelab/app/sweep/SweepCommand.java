@@ -32,7 +32,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "FILE", description = "sweep file (YAML)")
     Path file;
 
-    @Option(names = "--named", paramLabel = "NAME", description = "a bundled sweep: testbed (the main job), testbed-full, routing-methods, mar, orthvar, smoke, study-testbed, study-scope, study-mar, study-orthvar, study-orthvar-fixed")
+    @Option(names = "--named", paramLabel = "NAME", description = "a bundled sweep: testbed (the main job), testbed-full, routing-methods, mar, orthvar, smoke, study-testbed, study-testbed-methods, study-scope, study-mar, study-orthvar, study-orthvar-fixed")
     String named;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/sweeps",
@@ -87,7 +87,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     /** Bundled sweep files, loadable with --named. */
-    public static final List<String> NAMED = List.of("testbed", "testbed-full", "routing-methods", "mar", "orthvar", "smoke", "study-testbed", "study-scope", "study-mar", "study-orthvar", "study-orthvar-fixed");
+    public static final List<String> NAMED = List.of("testbed", "testbed-full", "routing-methods", "mar", "orthvar", "smoke", "study-testbed", "study-testbed-methods", "study-scope", "study-mar", "study-orthvar", "study-orthvar-fixed");
 
     @Override
     public Integer call() {
