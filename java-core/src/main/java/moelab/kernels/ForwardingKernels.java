@@ -19,6 +19,9 @@ public abstract class ForwardingKernels implements Kernels {
 
     @Override public String name() { return inner.name(); }
     @Override public int threads() { return inner.threads(); }
+    // forEachTask is not forwarded: the inner set's threads would call this set's kernels (an
+    // external BLAS with threads of its own, a GPU context bound to one thread). A back end whose
+    // kernels are safe there overrides it; a decorator forwards it itself.
 
     // C [m,n] = alpha * op(A) [m,k] * op(B) [k,n] + beta * C
     @Override

@@ -10,7 +10,9 @@ package moelab.kernels;
  *   <li>Results are deterministic for a given back end and thread count (no racing reductions).</li>
  *   <li>Methods named {@code ...Backward} ACCUMULATE (+=) into their gradient outputs.</li>
  *   <li>Zero-sized dimensions are legal and do nothing (beyond what beta scaling implies).</li>
- *   <li>Implementations may be called from one thread at a time; they may use threads inside.</li>
+ *   <li>Implementations may be called from one thread at a time; they may use threads inside.
+ *   The exception: the tasks of {@link #forEachTask} may call the kernels from several threads at once
+ *   (all but the grouped expert kernels, which keep scratch per instance).</li>
  * </ul>
  */
 public interface Kernels {
@@ -20,6 +22,18 @@ public interface Kernels {
 
     /** Threads this instance uses inside one call. */
     int threads();
+
+    /**
+     * Runs task(0) .. task(tasks-1) over this back end's threads; returns when all are done. For
+     * work made of many kernel calls too small to split (e.g. one attention head per task): the
+     * kernels a task calls run whole on that task's thread. Tasks must write disjoint outputs and
+     * compute the same result whichever thread runs them, so results do not depend on the thread
+     * count. The default runs them in order on the caller (back ends whose kernels are not safe
+     * to call from several threads keep it).
+     */
+    default void forEachTask(int tasks, java.util.function.IntConsumer task) {
+        for (int t = 0; t < tasks; t++) task.accept(t);
+    }
 
     // ---------------------------------------------------------------- GEMM
 

@@ -33,6 +33,8 @@ public final class Parallel {
     private final ReentrantLock callLock = new ReentrantLock();
     /** The latest call; a worker runs each new one it sees. */
     private volatile Call current;
+    /** Calls this thread is running tasks of as a caller (of any pool). */
+    private static final ThreadLocal<int[]> CALLER_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
 
     /**
      * One call's tasks and counters. A new object per call: a worker that arrives late at an
@@ -103,19 +105,36 @@ public final class Parallel {
 
     public int threads() { return threads; }
 
-    /** Runs body(0..tasks-1) on the caller and the workers; returns when all are done. */
+    /**
+     * True on a thread that is running a task of some pool's call (a worker, or a caller taking
+     * its share): a call made there runs its tasks inline, and per-thread scratch must be used.
+     */
+    public static boolean insideTask() {
+        return Thread.currentThread() instanceof Worker || CALLER_DEPTH.get()[0] > 0;
+    }
+
+    /**
+     * Runs body(0..tasks-1) on the caller and the workers; returns when all are done. Inside a
+     * task of any pool the tasks run inline, in order: the threads are already busy.
+     */
     public void run(int tasks, IntConsumer body) {
         if (tasks <= 0) return;
-        if (tasks == 1 || workers.length == 0 || callLock.isHeldByCurrentThread() || Thread.currentThread() instanceof Worker) {
+        if (tasks == 1 || workers.length == 0 || insideTask()) {
             for (int t = 0; t < tasks; t++) body.accept(t);
             return;
         }
         callLock.lock();
+        int[] depth = CALLER_DEPTH.get();
         try {
             Call call = new Call(body, tasks);
             current = call;
             for (Worker w : workers) if (w.parked) LockSupport.unpark(w);
-            call.work();
+            depth[0]++;
+            try {
+                call.work();
+            } finally {
+                depth[0]--;
+            }
             call.await();
             Throwable f = call.failure;
             if (f instanceof RuntimeException re) throw re;

@@ -26,8 +26,11 @@ package moelab.kernels;
  * <p>Besides the regions, {@link TimedKernels} adds up the time of all non-GEMM kernel calls
  * (an inclusive figure that overlaps the regions above; it is not part of the breakdown).
  *
- * <p>Single-threaded: mark regions only from the thread that drives the engine (kernels may use
- * worker threads inside one call; that call is timed as a whole by the caller's thread).
+ * <p>Single-threaded: regions are marked from the thread that turned the profile on (kernels may
+ * use worker threads inside one call; that call is timed as a whole by the caller's thread); calls
+ * from other threads are ignored. Inside {@link Kernels#forEachTask} (e.g. attention heads run in
+ * parallel) the profile is {@link #suspend suspended}: the whole section is charged to the region
+ * around it, GEMMs included, since its kernel calls overlap on several threads.
  */
 public final class Profile {
     private Profile() {}
@@ -40,6 +43,10 @@ public final class Profile {
     private static final String[] NAMES = {"none", "gemm", "attention", "routing", "experts", "optimizer"};
 
     private static boolean on;
+    /** The thread that turned the profile on: the only one whose marks count. */
+    private static Thread owner;
+    /** Open {@link #suspend} sections of the owner. */
+    private static int suspended;
 
     private static final long[] nanos = new long[REGIONS], calls = new long[REGIONS], gemmIn = new long[REGIONS];
     private static long gemmFlops, kernelNanos, kernelCalls;
@@ -52,11 +59,21 @@ public final class Profile {
 
     /** Turns recording on or off. Turning on also starts the clock of the current (outermost) state. */
     public static void enable(boolean enabled) {
-        if (enabled && !on) { depth = 0; current = NONE; since = System.nanoTime(); }
+        if (enabled && !on) { depth = 0; current = NONE; since = System.nanoTime(); owner = Thread.currentThread(); suspended = 0; }
         on = enabled;
     }
 
-    public static boolean isOn() { return on; }
+    /** True while recording, on the owner thread, outside suspended sections: marks made now count. */
+    public static boolean isOn() { return on && suspended == 0 && Thread.currentThread() == owner; }
+
+    /**
+     * Stops recording marks (from every thread) until the matching {@link #resume}; the time in
+     * between goes to the region open now. For sections whose kernel calls run on several threads.
+     */
+    public static void suspend() { if (on && Thread.currentThread() == owner) suspended++; }
+
+    /** Ends a {@link #suspend} section. */
+    public static void resume() { if (on && Thread.currentThread() == owner && suspended > 0) suspended--; }
 
     /** Regions open now (0 between steps when every begin met its end). */
     public static int openRegions() { return on ? depth : 0; }
@@ -74,7 +91,7 @@ public final class Profile {
 
     /** Opens a region: from now on time goes to it until the matching {@link #end} or a nested begin. */
     public static void begin(int region) {
-        if (!on) return;
+        if (!isOn()) return;
         if (depth == stack.length) throw new IllegalStateException("Profile: regions nested deeper than " + stack.length);
         long now = System.nanoTime();
         nanos[current] += now - since;
@@ -90,7 +107,7 @@ public final class Profile {
      * (an exception skipped their end) are closed with it.
      */
     public static void end(int region) {
-        if (!on || region == NONE) return;
+        if (!isOn() || region == NONE) return;
         int at; // stack index of the region that becomes current
         if (current == region) {
             at = depth - 1;
@@ -109,11 +126,11 @@ public final class Profile {
     }
 
     /** Adds the floating-point operations of one GEMM (2*m*n*k). */
-    public static void addGemmFlops(long flops) { if (on) gemmFlops += flops; }
+    public static void addGemmFlops(long flops) { if (isOn()) gemmFlops += flops; }
 
     /** Adds one timed non-GEMM kernel call (inclusive time, not a region). */
     public static void addKernel(long elapsedNanos) {
-        if (!on) return;
+        if (!isOn()) return;
         kernelNanos += elapsedNanos;
         kernelCalls++;
     }

@@ -4,7 +4,9 @@ package moelab.kernels;
  * A decorator that times any back end for {@link Profile}: each sgemm call is a {@link Profile#GEMM}
  * region (time, call count and 2*m*n*k flops), every other kernel call adds to the profile's
  * inclusive non-GEMM kernel time. Results are the inner back end's, unchanged. While the profile
- * is off it only forwards (one boolean check per call).
+ * is off it only forwards (one check per call). The kernels called by the tasks of
+ * {@link #forEachTask} are not timed one by one (they overlap on several threads): the whole
+ * section goes to the region around it.
  *
  * <p>Install with {@code Backends.use(new TimedKernels(Backends.get()))}. Ops capture the kernels
  * when they run, so install it before the forward pass whose backward should be timed too.
@@ -28,6 +30,17 @@ public final class TimedKernels extends ForwardingKernels {
             Profile.end(Profile.GEMM);
         }
         Profile.addGemmFlops(2L * m * n * k);
+    }
+
+    /** The inner back end's tasks, with the profile suspended: the section is charged to the region around it. */
+    @Override
+    public void forEachTask(int tasks, java.util.function.IntConsumer task) {
+        Profile.suspend();
+        try {
+            inner().forEachTask(tasks, task);
+        } finally {
+            Profile.resume();
+        }
     }
 
     // ---------------------------------------------------------------- the rest: inclusive kernel time

@@ -26,6 +26,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * but keeps the tape at O(B*H*S*Dh) instead of O(B*H*S*S). Queries go in blocks of
  * {@link #QUERY_BLOCK} rows; block [i0, i1) only meets keys 0 .. i1-1, which skips most of the
  * masked half of q·kᵀ and of p·v (at S = 256: 62% of the full products).
+ *
+ * <p>The (b, h) heads are independent tasks of {@link Kernels#forEachTask}: one head's GEMMs are
+ * too small to split over threads (at S = 256, Dh = 64 about 14 microseconds each), whole heads
+ * are not. Each head's result is computed the same way on any thread, so the bits do not depend
+ * on the thread count.
  */
 public final class Attention {
     private Attention() {}
@@ -84,49 +89,65 @@ public final class Attention {
         float scale = (float) (1.0 / Math.sqrt(dh));
         Kernels kern = Backends.get();
         float[] out = new float[qc.numel()];
-        float[] p = new float[Math.min(QUERY_BLOCK, s) * s];
-        for (int b = 0; b < lay.batch(); b++)
-            for (int h = 0; h < lay.heads(); h++) {
-                int off = lay.off(b, h);
-                for (int i0 = 0; i0 < s; i0 += QUERY_BLOCK) {
-                    int i1 = Math.min(s, i0 + QUERY_BLOCK), rows = i1 - i0;
-                    probs(kern, qc, kc, off, ld, i0, i1, dh, scale, p);
-                    // out [rows, Dh] = p [rows, i1] · v [i1, Dh]
-                    kern.sgemm(false, false, rows, dh, i1, 1f, p, 0, i1, vc.data(), vc.offset() + off, ld,
-                            0f, out, off + i0 * ld, ld);
-                }
+        int blk = Math.min(QUERY_BLOCK, s) * s, heads = lay.heads();
+        kern.forEachTask(lay.batch() * heads, t -> {
+            int off = lay.off(t / heads, t % heads);
+            float[] p = Scratch.get(blk).p;
+            for (int i0 = 0; i0 < s; i0 += QUERY_BLOCK) {
+                int i1 = Math.min(s, i0 + QUERY_BLOCK), rows = i1 - i0;
+                probs(kern, qc, kc, off, ld, i0, i1, dh, scale, p);
+                // out [rows, Dh] = p [rows, i1] · v [i1, Dh]
+                kern.sgemm(false, false, rows, dh, i1, 1f, p, 0, i1, vc.data(), vc.offset() + off, ld,
+                        0f, out, off + i0 * ld, ld);
             }
+        });
         Profile.end(Profile.ATTENTION);
         Tensor o = Tensor.of(out, qc.shape());
         return Autograd.record(op, o, g -> {
             Profile.begin(Profile.ATTENTION);
             Kernels kb = kern; // the forward's kernels, so the recomputed p is the forward's p
-            int blk = Math.min(QUERY_BLOCK, s) * s;
-            float[] pb = new float[blk], dp = new float[blk], ds = new float[blk];
+            // the gradient buffers are made here, before the tasks share them (each head writes its own columns)
             float[] dq = qc.requiresGrad() ? qc.gradBuffer() : null;
             float[] dk = kc.requiresGrad() ? kc.gradBuffer() : null;
             float[] dv = vc.requiresGrad() ? vc.gradBuffer() : null;
-            for (int b = 0; b < lay.batch(); b++)
-                for (int h = 0; h < lay.heads(); h++) {
-                    int off = lay.off(b, h);
-                    for (int i0 = 0; i0 < s; i0 += QUERY_BLOCK) {
-                        int i1 = Math.min(s, i0 + QUERY_BLOCK), rows = i1 - i0, gOff = off + i0 * ld;
-                        probs(kb, qc, kc, off, ld, i0, i1, dh, scale, pb);
-                        // dv [i1, Dh] += pᵀ [i1, rows] · dout [rows, Dh]
-                        if (dv != null) kb.sgemm(true, false, i1, dh, rows, 1f, pb, 0, i1, g, gOff, ld, 1f, dv, off, ld);
-                        if (dq == null && dk == null) continue;
-                        // dp [rows, i1] = dout [rows, Dh] · vᵀ [Dh, i1]
-                        kb.sgemm(false, true, rows, i1, dh, 1f, g, gOff, ld, vc.data(), vc.offset() + off, ld, 0f, dp, 0, i1);
-                        // ds = p * (dp - rowdot(dp, p)); masked entries have p = 0 so ds = 0 there.
-                        Arrays.fill(ds, 0, rows * i1, 0f);
-                        kb.softmaxBackwardRows(pb, 0, dp, 0, ds, 0, rows, i1);
-                        // dq [rows, Dh] += scale * ds [rows, i1] · k [i1, Dh];  dk [i1, Dh] += scale * dsᵀ · q [rows, Dh]
-                        if (dq != null) kb.sgemm(false, false, rows, dh, i1, scale, ds, 0, i1, kc.data(), kc.offset() + off, ld, 1f, dq, gOff, ld);
-                        if (dk != null) kb.sgemm(true, false, i1, dh, rows, scale, ds, 0, i1, qc.data(), qc.offset() + gOff, ld, 1f, dk, off, ld);
-                    }
+            kb.forEachTask(lay.batch() * heads, t -> {
+                int off = lay.off(t / heads, t % heads);
+                Scratch sc = Scratch.get(blk);
+                float[] pb = sc.p, dp = sc.dp, ds = sc.ds;
+                for (int i0 = 0; i0 < s; i0 += QUERY_BLOCK) {
+                    int i1 = Math.min(s, i0 + QUERY_BLOCK), rows = i1 - i0, gOff = off + i0 * ld;
+                    probs(kb, qc, kc, off, ld, i0, i1, dh, scale, pb);
+                    // dv [i1, Dh] += pᵀ [i1, rows] · dout [rows, Dh]
+                    if (dv != null) kb.sgemm(true, false, i1, dh, rows, 1f, pb, 0, i1, g, gOff, ld, 1f, dv, off, ld);
+                    if (dq == null && dk == null) continue;
+                    // dp [rows, i1] = dout [rows, Dh] · vᵀ [Dh, i1]
+                    kb.sgemm(false, true, rows, i1, dh, 1f, g, gOff, ld, vc.data(), vc.offset() + off, ld, 0f, dp, 0, i1);
+                    // ds = p * (dp - rowdot(dp, p)); masked entries have p = 0 so ds = 0 there.
+                    Arrays.fill(ds, 0, rows * i1, 0f);
+                    kb.softmaxBackwardRows(pb, 0, dp, 0, ds, 0, rows, i1);
+                    // dq [rows, Dh] += scale * ds [rows, i1] · k [i1, Dh];  dk [i1, Dh] += scale * dsᵀ · q [rows, Dh]
+                    if (dq != null) kb.sgemm(false, false, rows, dh, i1, scale, ds, 0, i1, kc.data(), kc.offset() + off, ld, 1f, dq, gOff, ld);
+                    if (dk != null) kb.sgemm(true, false, i1, dh, rows, scale, ds, 0, i1, qc.data(), qc.offset() + gOff, ld, 1f, dk, off, ld);
                 }
+            });
             Profile.end(Profile.ATTENTION);
         }, qc, kc, vc);
+    }
+
+    /** Per-thread scratch of one head's query block: p, dp, ds [QUERY_BLOCK, S], grown on demand and reused. */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+        float[] p = new float[0], dp = p, ds = p;
+
+        static Scratch get(int floats) {
+            Scratch sc = LOCAL.get();
+            if (sc.p.length < floats) {
+                sc.p = new float[floats];
+                sc.dp = new float[floats];
+                sc.ds = new float[floats];
+            }
+            return sc;
+        }
     }
 
     /**
@@ -174,10 +195,15 @@ public final class Attention {
         RopeTable t = RopeTable.of(s, dh, base);
         Tensor xc = x.contiguous();
         float[] y = new float[xc.numel()];
-        rotate(xc.data(), xc.offset(), y, lay, t.cos, t.sin, 1f, false);
+        Kernels kern = Backends.get();
+        rotate(kern, xc.data(), xc.offset(), y, lay, t.cos, t.sin, 1f, false);
         Tensor out = Tensor.of(y, xc.shape());
-        // The rotation is orthogonal, so backward is the rotation by the negative angle.
-        return Autograd.record("rope", out, g -> rotate(g, 0, xc.gradBuffer(), lay, t.cos, t.sin, -1f, true), xc);
+        // The rotation is orthogonal, so backward is the rotation by the negative angle. The
+        // gradient buffer is made before the tasks share it.
+        return Autograd.record("rope", out, g -> {
+            float[] dx = xc.gradBuffer();
+            rotate(kern, g, 0, dx, lay, t.cos, t.sin, -1f, true);
+        }, xc);
     }
 
     /** cos/sin [S, Dh/2] of the angles pos * base^(-2i/Dh), computed in double; the last few kept (models reuse them every layer). */
@@ -206,20 +232,22 @@ public final class Attention {
     }
 
     // src, dst in layout lay (src at element offset so, dst at 0); dir = +1 rotates by +angle,
-    // -1 by -angle; add accumulates into dst.
-    private static void rotate(float[] src, int so, float[] dst, Layout lay, float[] cos, float[] sin, float dir, boolean add) {
-        int half = lay.dh() / 2;
-        for (int b = 0; b < lay.batch(); b++)
-            for (int h = 0; h < lay.heads(); h++)
-                for (int pos = 0; pos < lay.s(); pos++) {
-                    int row = lay.off(b, h) + pos * lay.ld();
-                    for (int i = 0; i < half; i++) {
-                        float c = cos[pos * half + i], sn = dir * sin[pos * half + i];
-                        float a = src[so + row + 2 * i], bb = src[so + row + 2 * i + 1];
-                        float ya = a * c - bb * sn, yb = a * sn + bb * c;
-                        if (add) { dst[row + 2 * i] += ya; dst[row + 2 * i + 1] += yb; }
-                        else { dst[row + 2 * i] = ya; dst[row + 2 * i + 1] = yb; }
-                    }
+    // -1 by -angle; add accumulates into dst. src, dst [B, H, S, Dh] or [B*S, H*Dh]; cos, sin [S, Dh/2].
+    // One (b, h) head per task.
+    private static void rotate(Kernels kern, float[] src, int so, float[] dst, Layout lay, float[] cos, float[] sin, float dir, boolean add) {
+        int half = lay.dh() / 2, heads = lay.heads();
+        kern.forEachTask(lay.batch() * heads, t -> {
+            int off = lay.off(t / heads, t % heads);
+            for (int pos = 0; pos < lay.s(); pos++) {
+                int row = off + pos * lay.ld();
+                for (int i = 0; i < half; i++) {
+                    float c = cos[pos * half + i], sn = dir * sin[pos * half + i];
+                    float a = src[so + row + 2 * i], bb = src[so + row + 2 * i + 1];
+                    float ya = a * c - bb * sn, yb = a * sn + bb * c;
+                    if (add) { dst[row + 2 * i] += ya; dst[row + 2 * i + 1] += yb; }
+                    else { dst[row + 2 * i] = ya; dst[row + 2 * i + 1] = yb; }
                 }
+            }
+        });
     }
 }

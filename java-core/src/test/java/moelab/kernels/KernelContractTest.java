@@ -398,6 +398,42 @@ public abstract class KernelContractTest {
         assertBitsEqual(what + " values", expVal, actVal);
     }
 
+    /**
+     * Attention (and RoPE) run their heads as tasks of forEachTask, each calling the kernels from its own
+     * thread: outputs and gradients are bit-identical to the same kernels with the tasks run in
+     * order on the caller (a wrapper that keeps the default forEachTask).
+     */
+    @Test
+    void attentionHeadsAsTasksGiveTheSameBitsAsInOrder() {
+        Kernels k = candidate();
+        Kernels inOrder = new ForwardingKernels(k) {};
+        int[][] shapes = {{1, 1, 1, 2}, {2, 3, 70, 8}, {2, 4, 131, 32}};
+        for (int[] sh : shapes) {
+            float[][] want = attention(inOrder, sh), got = attention(k, sh);
+            for (int i = 0; i < want.length; i++)
+                assertArrayEquals(want[i], got[i], "attention " + Arrays.toString(sh) + " output/dq/dk/dv " + i);
+        }
+    }
+
+    /** out, dq, dk, dv of token-major RoPE + causal attention [B*S, H*Dh] on kernels k, from seeded inputs. */
+    private static float[][] attention(Kernels k, int[] sh) {
+        Kernels previous = Backends.get();
+        Backends.use(k);
+        try {
+            Random r = rnd(sh[0], sh[1], sh[2], sh[3]);
+            int rows = sh[0] * sh[2], cols = sh[1] * sh[3];
+            moelab.tensor.Tensor[] qkv = new moelab.tensor.Tensor[3];
+            for (int i = 0; i < 3; i++) qkv[i] = moelab.tensor.Tensor.randn(r, 1f, rows, cols).requiresGrad(true);
+            moelab.tensor.Tensor q = moelab.ops.Attention.ropeHeads(qkv[0], sh[0], sh[1], 10000), kr = moelab.ops.Attention.ropeHeads(qkv[1], sh[0], sh[1], 10000);
+            moelab.tensor.Tensor out = moelab.ops.Attention.causalHeads(q, kr, qkv[2], sh[0], sh[1]);
+            moelab.tensor.Tensor w = moelab.tensor.Tensor.randn(r, 1f, rows, cols);
+            moelab.ops.Reduce.sumAll(moelab.ops.Elementwise.mul(out, w)).backward();
+            return new float[][] {out.toArray(), qkv[0].grad().clone(), qkv[1].grad().clone(), qkv[2].grad().clone()};
+        } finally {
+            Backends.use(previous);
+        }
+    }
+
     @Test
     void topkRejectsBadK() {
         Kernels k = candidate();

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.*;
 
 class ParallelTest {
@@ -64,6 +65,24 @@ class ParallelTest {
             assertEquals(2000, a.get(t));
             assertEquals(2000, b.get(t));
         }
+    }
+
+    /** A task of one pool that calls another pool runs that call inline, on its own thread: no thread oversubscribes the cores. */
+    @Test
+    void callsFromATaskOfAnotherPoolRunInline() {
+        Parallel outer = new Parallel(2), inner = new Parallel(2);
+        assertFalse(Parallel.insideTask());
+        java.util.concurrent.ConcurrentHashMap<Integer, String> ranOn = new java.util.concurrent.ConcurrentHashMap<>();
+        AtomicIntegerArray inside = new AtomicIntegerArray(4);
+        for (int round = 0; round < 200; round++)
+            outer.run(4, t -> {
+                String me = Thread.currentThread().getName();
+                if (Parallel.insideTask()) inside.incrementAndGet(t);
+                inner.run(3, u -> { if (!Thread.currentThread().getName().equals(me)) ranOn.put(t * 3 + u, Thread.currentThread().getName()); });
+            });
+        assertTrue(ranOn.isEmpty(), "inner tasks ran on other threads: " + ranOn);
+        for (int t = 0; t < 4; t++) assertEquals(200, inside.get(t));
+        assertFalse(Parallel.insideTask(), "the caller is outside every task again");
     }
 
     @Test

@@ -145,6 +145,77 @@ class AttentionTest {
         }
     }
 
+    /**
+     * Heads run as tasks of Kernels.forEachTask: with the tasks on three threads in reverse order,
+     * outputs and gradients are bit-identical to running them in order on one thread.
+     */
+    @Test void headsAsConcurrentTasksGiveTheSameBits() {
+        int[][] shapes = {{1, 1, 1, 2}, {2, 3, 5, 4}, {3, 5, 70, 6}, {1, 7, 131, 8}};
+        for (int[] shape : shapes) {
+            float[][] inOrder = attentionAndGrads(shape, new moelab.kernels.ScalarKernels());
+            float[][] concurrent = attentionAndGrads(shape, new ConcurrentTasks(3));
+            for (int i = 0; i < inOrder.length; i++)
+                assertArrayEquals(inOrder[i], concurrent[i], Arrays.toString(shape) + " output/grad " + i);
+        }
+    }
+
+    /** out, dq, dk, dv of both layouts on kernels k, from fixed inputs. */
+    private static float[][] attentionAndGrads(int[] shape, moelab.kernels.Kernels k) {
+        moelab.kernels.Kernels previous = moelab.kernels.Backends.get();
+        moelab.kernels.Backends.use(k);
+        try {
+            float[][] r = new float[8][];
+            for (int layout = 0; layout < 2; layout++) {
+                Tensor[] t = qkv(Arrays.hashCode(shape), shape);
+                if (layout == 1) for (int i = 0; i < 3; i++) { Tensor tm = tokenMajor(t[i]); t[i] = Tensor.of(tm.toArray(), tm.shape()); }
+                for (Tensor x : t) x.requiresGrad(true);
+                Tensor out = layout == 0 ? Attention.causal(t[0], t[1], t[2]) : Attention.causalHeads(t[0], t[1], t[2], shape[0], shape[1]);
+                Tensor w = Tensor.randn(new Random(5), 1f, out.shape());
+                Reduce.sumAll(Elementwise.mul(out, w)).backward();
+                r[layout * 4] = out.toArray();
+                for (int i = 0; i < 3; i++) r[layout * 4 + 1 + i] = t[i].grad().clone();
+            }
+            return r;
+        } finally {
+            moelab.kernels.Backends.use(previous);
+        }
+    }
+
+    /** The scalar kernels, with forEachTask running the tasks in reverse order on a few threads at once. */
+    private static final class ConcurrentTasks extends moelab.kernels.ForwardingKernels {
+        private final int threads;
+
+        ConcurrentTasks(int threads) {
+            super(new moelab.kernels.ScalarKernels());
+            this.threads = threads;
+        }
+
+        @Override
+        public void forEachTask(int tasks, java.util.function.IntConsumer task) {
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(tasks - 1);
+            Thread[] pool = new Thread[threads];
+            Throwable[] failure = new Throwable[1];
+            for (int i = 0; i < threads; i++) {
+                pool[i] = new Thread(() -> {
+                    try {
+                        for (int t; (t = next.getAndDecrement()) >= 0; ) task.accept(t);
+                    } catch (Throwable e) {
+                        failure[0] = e;
+                    }
+                });
+                pool[i].start();
+            }
+            for (Thread th : pool) {
+                try {
+                    th.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            if (failure[0] != null) throw new AssertionError("a task failed", failure[0]);
+        }
+    }
+
     @Test void tokenMajorGradients() {
         int[][] shapes = {{1, 1, 1, 2}, {2, 2, 3, 4}, {1, 3, 5, 2}, {1, 1, 67, 2}};
         for (int[] shape : shapes) {

@@ -102,6 +102,8 @@ final class SimdGemm {
 
     private final Parallel parallel;
     private final Workspace[] workspaces;
+    /** The workspace of a call that runs on one thread: per thread, as tasks of forEachTask call sgemm at once. */
+    private static final ThreadLocal<Workspace> SERIAL = ThreadLocal.withInitial(Workspace::new);
 
     SimdGemm(Parallel parallel) {
         this.parallel = parallel;
@@ -149,7 +151,7 @@ final class SimdGemm {
                      float beta, float[] c, int cOff, float[] c2, int c2Off, int ldc, TileEpilogue epilogue) {
         int mTiles = ceilDiv(m, MR), nTiles = ceilDiv(n, NR);
         long fmas = (long) m * n * k * (b2 == null ? 1 : 2);
-        int tasks = fmas < PARALLEL_MIN_FMAS ? 1 : parallel.threads();
+        int tasks = fmas < PARALLEL_MIN_FMAS || Parallel.insideTask() ? 1 : parallel.threads();
         int gridM = 1, gridN = 1;
         if (tasks > 1) {
             int[] grid = chooseGrid(tasks, mTiles, nTiles);
@@ -158,7 +160,7 @@ final class SimdGemm {
             tasks = gridM * gridN;
         }
         if (tasks == 1) {
-            block(workspaces[0], transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, b2, b2Off, ldb,
+            block(SERIAL.get(), transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, b2, b2Off, ldb,
                     beta, c, cOff, c2, c2Off, ldc, epilogue);
             return;
         }

@@ -34,6 +34,7 @@ public final class SimdKernels implements Kernels {
 
     @Override public String name() { return "simd"; }
     @Override public int threads() { return parallel.threads(); }
+    @Override public void forEachTask(int tasks, java.util.function.IntConsumer task) { parallel.run(tasks, task); }
 
     @Override
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,

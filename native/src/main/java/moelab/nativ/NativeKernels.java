@@ -60,6 +60,8 @@ public final class NativeKernels extends SimdBackedKernels {
 
     @Override public String name() { return "native"; }
     @Override public int threads() { return parallel.threads(); }
+    // the kernels forwarded to the simd back end run inline inside a task, like the native ones
+    @Override public void forEachTask(int tasks, java.util.function.IntConsumer task) { parallel.run(tasks, task); }
 
     /**
      * Which copy of the C kernels this instance calls and why, e.g.
