@@ -126,6 +126,36 @@ class ProfileTest {
         assertEquals(0, Profile.snapshot().attributedNanos());
     }
 
+    /** Inside forEachTask of TimedKernels the kernels' marks are ignored and the section goes to the region around it; other threads never mark. */
+    @Test
+    void taskSectionsAndOtherThreadsLeaveNoMarks() throws InterruptedException {
+        Backends.use(new TimedKernels(new ScalarKernels()));
+        Profile.enable(true);
+        Profile.reset();
+        Profile.begin(Profile.ATTENTION);
+        Backends.get().forEachTask(3, t -> {
+            float[] c = new float[4];
+            Backends.get().sgemm(false, false, 2, 2, 2, 1f, new float[4], 0, 2, new float[4], 0, 2, 0f, c, 0, 2);
+            Backends.get().softmaxRows(c, 0, c, 0, 2, 2);
+            spin(1_000_000);
+        });
+        Profile.end(Profile.ATTENTION);
+        Thread other = new Thread(() -> {
+            Profile.begin(Profile.ROUTING);
+            Backends.get().sgemm(false, false, 2, 2, 2, 1f, new float[4], 0, 2, new float[4], 0, 2, 0f, new float[4], 0, 2);
+            Profile.end(Profile.ROUTING);
+        });
+        other.start();
+        other.join();
+        Profile.Snapshot s = Profile.snapshot();
+        assertEquals(0, s.calls()[Profile.GEMM], "GEMMs inside tasks or on other threads are not timed one by one");
+        assertEquals(0, s.kernelCalls());
+        assertEquals(0, s.calls()[Profile.ROUTING], "another thread's region");
+        assertTrue(s.nanos(Profile.ATTENTION) >= 3_000_000, "the section goes to the region around it: " + s.nanos(Profile.ATTENTION));
+        assertTrue(Profile.isOn(), "marks count again after the section");
+        assertEquals(0, Profile.openRegions());
+    }
+
     private static void spin(long nanos) {
         long end = System.nanoTime() + nanos;
         while (System.nanoTime() < end) Thread.onSpinWait();
