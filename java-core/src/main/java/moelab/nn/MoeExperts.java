@@ -86,7 +86,8 @@ public final class MoeExperts {
             int xo = x.offset();
             Profile.begin(Profile.EXPERTS);
             Profile.begin(Profile.ROUTING);
-            for (int p = 0; p < s; p++) System.arraycopy(xd, xo + plan.tokenOf()[p] * d, xp, p * d, d); // gather
+            int[] tokens = plan.tokenOf();
+            forRows(kr, s, p -> System.arraycopy(xd, xo + tokens[p] * d, xp, p * d, d)); // gather
             Profile.end(Profile.ROUTING);
             // per expert block: A, B = X·W1, X·W3; H = silu(A) * B; Y = H·W2
             kr.expertsForward(e, d, f, plan.offsets(), xp, w1.data(), w1.offset(), w3.data(), w3.offset(), w2.data(), w2.offset(),
@@ -96,11 +97,12 @@ public final class MoeExperts {
             float[] o = new float[t * d], g = gates.data();
             int go = gates.offset();
             int[] rowOf = plan.rowOf();
-            for (int tok = 0; tok < t; tok++)
+            forRows(kr, t, tok -> {
                 for (int j = 0; j < k; j++) {
                     int p = rowOf[tok * k + j];
                     if (p >= 0) kr.axpy(g[go + tok * k + j], y, p * d, o, tok * d, d);
                 }
+            });
             out = Autograd.record("moe_experts", Tensor.of(o, t, d), this::backward, x, gates, w1, w3, w2);
             if (!out.requiresGrad()) lease.release(); // no backward will come
             Profile.end(Profile.ROUTING);
@@ -169,12 +171,14 @@ public final class MoeExperts {
             int go = gates.offset();
             if (gates.requiresGrad()) {
                 float[] dg = gates.gradBuffer(); // dropped slots get no gradient: they were not used
-                for (int p = 0; p < s; p++) dg[slotOf[p]] += kr.dot(dout, tokenOf[p] * d, y, p * d, d);
+                forRows(kr, s, p -> dg[slotOf[p]] += kr.dot(dout, tokenOf[p] * d, y, p * d, d)); // one slot per packed row
             }
             if (!(x.requiresGrad() || w1.requiresGrad() || w3.requiresGrad() || w2.requiresGrad())) { Profile.end(Profile.ROUTING); return; }
             float[] dy = lease.dy; // dY[p] = gate(slot p) * dout[token p], rows [0, S)
-            Arrays.fill(dy, 0, s * d, 0f);
-            for (int p = 0; p < s; p++) kr.axpy(g[go + slotOf[p]], dout, tokenOf[p] * d, dy, p * d, d);
+            forRows(kr, s, p -> {
+                Arrays.fill(dy, p * d, (p + 1) * d, 0f);
+                kr.axpy(g[go + slotOf[p]], dout, tokenOf[p] * d, dy, p * d, d);
+            });
             Profile.end(Profile.ROUTING);
             expertBackward(dy, true);
         }
@@ -189,14 +193,30 @@ public final class MoeExperts {
             // per expert block: dW2 += Hᵀ·dY; dH = dY·W2ᵀ -> dA, dB; dW1 += Xᵀ·dA, dW3 += Xᵀ·dB; dX = dA·W1ᵀ + dB·W3ᵀ over dY
             kr.expertsBackward(e, d, f, plan.offsets(), xp, w1.data(), w1.offset(), w3.data(), w3.offset(), w2.data(), w2.offset(),
                     a, b, h, dy, needX ? dy : null, dw1, dw3, dw2);
-            if (needX) { // scatter-add back to tokens, packed-row order (fixed)
+            if (needX) { // scatter-add back to tokens: each token adds its rows in ascending packed-row order (fixed)
                 Profile.begin(Profile.ROUTING);
                 float[] dx = x.gradBuffer();
-                int[] tokenOf = plan.tokenOf();
-                for (int p = 0; p < plan.rows(); p++) kr.add(dx, tokenOf[p] * d, dy, p * d, dx, tokenOf[p] * d, d);
+                int[] rowOf = plan.rowOf();
+                forRows(kr, t, tok -> {
+                    int[] rows = new int[k];
+                    int n = 0;
+                    for (int j = 0; j < k; j++) if (rowOf[tok * k + j] >= 0) rows[n++] = rowOf[tok * k + j];
+                    Arrays.sort(rows, 0, n);
+                    for (int i = 0; i < n; i++) kr.add(dx, tok * d, dy, rows[i] * d, dx, tok * d, d);
+                });
                 Profile.end(Profile.ROUTING);
             }
             Profile.end(Profile.EXPERTS);
         }
+    }
+
+    /** Rows per task of {@link #forRows}: enough work per task that claiming it costs nothing. */
+    private static final int ROWS_PER_TASK = 64;
+
+    /** row(0 .. rows-1) over the kernel threads, in fixed chunks; each row must write only its own outputs. */
+    private static void forRows(Kernels k, int rows, java.util.function.IntConsumer row) {
+        k.forEachTask((rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK, c -> {
+            for (int r = c * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) row.accept(r);
+        });
     }
 }

@@ -415,6 +415,48 @@ public abstract class KernelContractTest {
         }
     }
 
+    /** The MoE expert op splits gather, combine and their backward over tasks: the same bits as in order. */
+    @Test
+    void moeExpertsOpGivesTheSameBitsAsInOrder() {
+        Kernels k = candidate();
+        Kernels inOrder = new ForwardingKernels(k) {};
+        int[][] shapes = {{1, 3, 2, 1, 5}, {131, 8, 4, 2, 12}, {300, 16, 8, 8, 24}}; // T, d, E, k, f (k = E in the last)
+        for (int[] sh : shapes) {
+            float[][] want = moeExperts(inOrder, sh), got = moeExperts(k, sh);
+            for (int i = 0; i < want.length; i++)
+                assertArrayEquals(want[i], got[i], "moe experts " + Arrays.toString(sh) + " output/dx/dgates/dw1/dw3/dw2 " + i);
+        }
+    }
+
+    /** out and the gradients of x, gates, w1, w3, w2 of the MoE expert op on kernels k, seeded routes with some dropped. */
+    private static float[][] moeExperts(Kernels k, int[] sh) {
+        Kernels previous = Backends.get();
+        Backends.use(k);
+        try {
+            int t = sh[0], d = sh[1], e = sh[2], topk = sh[3], f = sh[4];
+            Random r = rnd(sh);
+            moelab.tensor.Tensor x = moelab.tensor.Tensor.randn(r, 1f, t, d).requiresGrad(true),
+                    gates = moelab.tensor.Tensor.randn(r, 1f, t, topk).requiresGrad(true),
+                    w1 = moelab.tensor.Tensor.randn(r, 0.3f, e, d, f).requiresGrad(true),
+                    w3 = moelab.tensor.Tensor.randn(r, 0.3f, e, d, f).requiresGrad(true),
+                    w2 = moelab.tensor.Tensor.randn(r, 0.3f, e, f, d).requiresGrad(true);
+            int[] experts = new int[t * topk];
+            boolean[] kept = new boolean[t * topk];
+            for (int tok = 0; tok < t; tok++) {
+                int first = r.nextInt(e);
+                for (int j = 0; j < topk; j++) { // distinct experts per token, in descending order
+                    experts[tok * topk + j] = (first + topk - 1 - j) % e;
+                    kept[tok * topk + j] = r.nextInt(7) != 0;
+                }
+            }
+            moelab.tensor.Tensor out = moelab.nn.MoeExperts.forward(x, gates, w1, w3, w2, experts, kept).out();
+            moelab.ops.Reduce.sumAll(moelab.ops.Elementwise.mul(out, moelab.tensor.Tensor.randn(r, 1f, t, d))).backward();
+            return new float[][] {out.toArray(), x.grad().clone(), gates.grad().clone(), w1.grad().clone(), w3.grad().clone(), w2.grad().clone()};
+        } finally {
+            Backends.use(previous);
+        }
+    }
+
     /** out, dq, dk, dv of token-major RoPE + causal attention [B*S, H*Dh] on kernels k, from seeded inputs. */
     private static float[][] attention(Kernels k, int[] sh) {
         Kernels previous = Backends.get();
