@@ -198,11 +198,17 @@ public final class MoeExperts {
                 float[] dx = x.gradBuffer();
                 int[] rowOf = plan.rowOf();
                 forRows(kr, t, tok -> {
-                    int[] rows = new int[k];
-                    int n = 0;
-                    for (int j = 0; j < k; j++) if (rowOf[tok * k + j] >= 0) rows[n++] = rowOf[tok * k + j];
-                    Arrays.sort(rows, 0, n);
-                    for (int i = 0; i < n; i++) kr.add(dx, tok * d, dy, rows[i] * d, dx, tok * d, d);
+                    // the token's kept rows, smallest first: k is small, so pick the next one by a scan
+                    for (int last = -1; ; ) {
+                        int next = Integer.MAX_VALUE;
+                        for (int j = 0; j < k; j++) {
+                            int p = rowOf[tok * k + j];
+                            if (p > last && p < next) next = p;
+                        }
+                        if (next == Integer.MAX_VALUE) break;
+                        kr.add(dx, tok * d, dy, next * d, dx, tok * d, d);
+                        last = next;
+                    }
                 });
                 Profile.end(Profile.ROUTING);
             }

@@ -155,8 +155,7 @@ public final class Trainer {
     /** One optimizer step over cfg.gradAccum() micro-batches; fires onStep. */
     public StepMetrics step() {
         long t0 = System.nanoTime();
-        for (Tensor p : params) p.gradBuffer();           // made here, before the tasks below share the list
-        Backends.get().forEachTask(params.size(), i -> params.get(i).zeroGrad()); // ~63 MB of fills at the small config: on every kernel thread
+        for (Tensor p : params) { p.gradBuffer(); p.zeroGrad(); }
         int accum = cfg.gradAccum();
         float[] seed = {1f / accum};                       // mean of the micro-batch gradients
         double lossSum = 0, lmSum = 0, auxSum = 0;
