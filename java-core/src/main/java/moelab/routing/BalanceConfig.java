@@ -22,13 +22,15 @@ import moelab.config.ConfigException;
  * @param gateScale        DSV3: the gates' scaling factor (DeepSeek-V3's routed_scaling_factor)
  * @param sinkhornTol      SH: stop when mean |change of the column scaling d1| falls below this
  * @param sinkhornMaxIters SH: iteration cap (the last iterate is used when reached)
- * @param auctionEps       BA: final bid increment; the assignment's sum of logits is within k*T*eps of the optimum
+ * @param baSolver         BA: flow (exact, the default) | auction
+ * @param auctionEps       BA with the auction solver: final bid increment; the assignment's sum of logits is within k*T*eps of the optimum
  * @param domains          D, the number of domains the reference router splits the experts into
  * @param referenceGates   reference router gates: learned (softmax over the selected experts of the
  *                         block) | uniform (1/k)
  */
 public record BalanceConfig(Balancing method, Scope scope, int groupSequences, double biasRate, boolean biasAtEval,
-                            double seqAuxCoef, double gateScale, double sinkhornTol, int sinkhornMaxIters, double auctionEps, int domains,
+                            double seqAuxCoef, double gateScale, double sinkhornTol, int sinkhornMaxIters, BaSolver baSolver, double auctionEps,
+                            int domains,
                             ReferenceGates referenceGates) {
     public BalanceConfig {
         ConfigException.require(method != null, "model.moe.balance.method", "must name a method, e.g. lbl");
@@ -41,6 +43,7 @@ public record BalanceConfig(Balancing method, Scope scope, int groupSequences, d
         ConfigException.require(sinkhornTol > 0, "model.moe.balance.sinkhorn_tol", "must be > 0, got " + sinkhornTol);
         ConfigException.require(sinkhornMaxIters >= 1, "model.moe.balance.sinkhorn_max_iters",
                 "must be >= 1, got " + sinkhornMaxIters);
+        ConfigException.require(baSolver != null, "model.moe.balance.ba_solver", "must be flow or auction");
         ConfigException.require(auctionEps > 0, "model.moe.balance.auction_eps", "must be > 0, got " + auctionEps);
         ConfigException.require(domains >= 1, "model.moe.balance.domains", "must be >= 1, got " + domains);
         ConfigException.require(referenceGates != null, "model.moe.balance.reference_gates", "must be learned or uniform");
@@ -48,29 +51,29 @@ public record BalanceConfig(Balancing method, Scope scope, int groupSequences, d
 
     /** A method and scope with every other setting at its default. */
     public BalanceConfig(Balancing method, Scope scope) {
-        this(method, scope, 0, 1e-2, true, 1e-4, 1.0, 1e-4, 1000, 1e-3, 8, ReferenceGates.LEARNED);
+        this(method, scope, 0, 1e-2, true, 1e-4, 1.0, 1e-4, 1000, BaSolver.FLOW, 1e-3, 8, ReferenceGates.LEARNED);
     }
 
     /** LBL over each micro-batch: the usual Switch/GShard setup. */
     public static BalanceConfig defaults() { return new BalanceConfig(Balancing.LBL, Scope.MICRO_BATCH); }
 
     public BalanceConfig withMethod(Balancing m) {
-        return new BalanceConfig(m, scope, groupSequences, biasRate, biasAtEval, seqAuxCoef, gateScale, sinkhornTol, sinkhornMaxIters, auctionEps,
+        return new BalanceConfig(m, scope, groupSequences, biasRate, biasAtEval, seqAuxCoef, gateScale, sinkhornTol, sinkhornMaxIters, baSolver, auctionEps,
                 domains, referenceGates);
     }
 
     public BalanceConfig withScope(Scope s) {
-        return new BalanceConfig(method, s, groupSequences, biasRate, biasAtEval, seqAuxCoef, gateScale, sinkhornTol, sinkhornMaxIters, auctionEps,
+        return new BalanceConfig(method, s, groupSequences, biasRate, biasAtEval, seqAuxCoef, gateScale, sinkhornTol, sinkhornMaxIters, baSolver, auctionEps,
                 domains, referenceGates);
     }
 
     public BalanceConfig withGroupSequences(int g) {
-        return new BalanceConfig(method, scope, g, biasRate, biasAtEval, seqAuxCoef, gateScale, sinkhornTol, sinkhornMaxIters, auctionEps,
+        return new BalanceConfig(method, scope, g, biasRate, biasAtEval, seqAuxCoef, gateScale, sinkhornTol, sinkhornMaxIters, baSolver, auctionEps,
                 domains, referenceGates);
     }
 
     public BalanceConfig withDomains(int d, ReferenceGates gates) {
-        return new BalanceConfig(method, scope, groupSequences, biasRate, biasAtEval, seqAuxCoef, gateScale, sinkhornTol, sinkhornMaxIters, auctionEps,
+        return new BalanceConfig(method, scope, groupSequences, biasRate, biasAtEval, seqAuxCoef, gateScale, sinkhornTol, sinkhornMaxIters, baSolver, auctionEps,
                 d, gates);
     }
 }

@@ -9,7 +9,7 @@ public enum Balancing {
     LBL("lbl", false, (b, e, aux) -> new LoadBalancingLoss(aux, b.scope())),
     EB("eb", false, (b, e, aux) -> new ExpertBias(b.scope(), b.biasRate() / e, e, b.biasAtEval())),
     SH("sh", true, (b, e, aux) -> new SinkhornBalancing(b.sinkhornTol(), b.sinkhornMaxIters())),
-    BA("ba", true, (b, e, aux) -> new BalancedAssignment(b.auctionEps())),
+    BA("ba", true, (b, e, aux) -> new BalancedAssignment(b.baSolver(), b.auctionEps())),
     /** Sigmoid scores: the router asks {@link #sigmoid()}; the bias rate's scale is sigmoid(0) = 1/2. */
     DSV3("dsv3", false, (b, e, aux) -> new DeepSeekV3Balancing(
             new ExpertBias(b.scope(), b.biasRate() / 2, e, b.biasAtEval()), b.seqAuxCoef())),

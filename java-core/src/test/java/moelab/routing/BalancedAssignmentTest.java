@@ -7,8 +7,18 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** BA: exact balance on awkward sizes, optimality against brute force, determinism. */
+/** BA, both solvers: exact balance on awkward sizes, optimality against brute force and against each other, determinism. */
 class BalancedAssignmentTest {
+
+    static int[] solve(BaSolver solver, float[] z, int t, int e, int k, double eps) {
+        return solver == BaSolver.FLOW ? MinCostFlowAssignment.assign(z, 0, t, e, k) : BalancedAssignment.assign(z, 0, t, e, k, eps);
+    }
+
+    static double sum(float[] z, int[] a, int t, int e, int k) {
+        double s = 0;
+        for (int x = 0; x < t; x++) for (int j = 0; j < k; j++) s += z[x * e + a[x * k + j]];
+        return s;
+    }
 
     static void assertBalanced(int[] a, int t, int e, int k) {
         assertEquals(t * k, a.length);
@@ -24,27 +34,58 @@ class BalancedAssignmentTest {
 
     @Test
     void loadsExactlyBalancedOnAwkwardSizes() {
-        for (int[] s : new int[][]{{13, 5, 2}, {31, 8, 3}, {1, 4, 2}, {1, 4, 4}, {7, 3, 3}, {17, 6, 6}, {64, 32, 4}, {3, 8, 1}, {101, 7, 2}}) {
-            int t = s[0], e = s[1], k = s[2];
-            float[] z = Tensor.randn(new Random(t * 7L + e), 2f, t, e).toArray();
-            for (int x = 0; x < t; x++) z[x * e] += 4f;             // everyone wants expert 0
-            assertBalanced(BalancedAssignment.assign(z, 0, t, e, k, 1e-4), t, e, k);
+        for (BaSolver solver : BaSolver.values()) {
+            for (int[] s : new int[][]{{13, 5, 2}, {31, 8, 3}, {1, 4, 2}, {1, 4, 4}, {1, 1, 1}, {7, 3, 3}, {17, 6, 6}, {64, 32, 4}, {3, 8, 1}, {101, 7, 2}}) {
+                int t = s[0], e = s[1], k = s[2];
+                float[] z = Tensor.randn(new Random(t * 7L + e), 2f, t, e).toArray();
+                for (int x = 0; x < t; x++) z[x * e] += 4f;             // everyone wants expert 0
+                int[] a = solve(solver, z, t, e, k, 1e-4);
+                assertBalanced(a, t, e, k);
+                for (int x = 0; x < t; x++)
+                    for (int j = 1; j < k; j++) assertTrue(z[x * e + a[x * k + j - 1]] >= z[x * e + a[x * k + j]], solver + ": token's experts in descending z");
+            }
+            assertEquals(0, solve(solver, new float[0], 0, 4, 2, 1e-4).length, solver + ": empty batch");
+            assertThrows(IllegalArgumentException.class, () -> solve(solver, new float[8], 2, 4, 5, 1e-4), solver + ": k > E");
         }
-        assertEquals(0, BalancedAssignment.assign(new float[0], 0, 0, 4, 2, 1e-4).length, "empty batch");
     }
 
     @Test
     void optimalOnBruteForceableCases() {
         Random rng = new Random(77);
-        for (int trial = 0; trial < 20; trial++) {
-            int t = 2 + rng.nextInt(4), e = 2 + rng.nextInt(3), k = 1 + rng.nextInt(Math.min(2, e));
+        for (int trial = 0; trial < 40; trial++) {
+            int t = 2 + rng.nextInt(5), e = 2 + rng.nextInt(3), k = 1 + rng.nextInt(Math.min(3, e));
             float[] z = new float[t * e];
             for (int i = 0; i < z.length; i++) z[i] = (float) rng.nextGaussian();
-            int[] a = BalancedAssignment.assign(z, 0, t, e, k, 1e-7);
-            assertBalanced(a, t, e, k);
-            double got = 0;
-            for (int x = 0; x < t; x++) for (int j = 0; j < k; j++) got += z[x * e + a[x * k + j]];
-            assertEquals(best(z, t, e, k), got, 1e-5, "trial " + trial + " T=" + t + " E=" + e + " k=" + k);
+            if (trial % 2 == 1) for (int x = 0; x < t; x++) z[x * e + 1] += 3f;     // contention for one expert
+            double best = best(z, t, e, k);
+            for (BaSolver solver : BaSolver.values()) {
+                int[] a = solve(solver, z, t, e, k, 1e-7);
+                assertBalanced(a, t, e, k);
+                assertEquals(best, sum(z, a, t, e, k), 1e-5, solver + ", trial " + trial + " T=" + t + " E=" + e + " k=" + k);
+            }
+        }
+    }
+
+    @Test
+    void flowMatchesTheAuctionOnLargerContendedCases() {
+        // beyond brute force: the exact flow is never below the auction and at most k*T*eps above it
+        Random rng = new Random(5);
+        for (int[] s : new int[][]{{97, 7, 2}, {256, 16, 3}, {300, 32, 4}, {128, 8, 8}, {211, 13, 1}}) {
+            int t = s[0], e = s[1], k = s[2];
+            float[] z = new float[t * e];
+            for (int x = 0; x < t; x++)
+                for (int i = 0; i < e; i++) z[x * e + i] = (float) (rng.nextGaussian() + 0.3 * (e - i) + (i % 4 == x % 4 ? 1 : 0));
+            double eps = 1e-5;
+            int[] flow = MinCostFlowAssignment.assign(z, 0, t, e, k), auction = BalancedAssignment.assign(z, 0, t, e, k, eps);
+            assertBalanced(flow, t, e, k);
+            double f = sum(z, flow, t, e, k), a = sum(z, auction, t, e, k);
+            assertTrue(f >= a - 1e-6 * Math.abs(a) && f <= a + k * t * eps + 1e-6 * Math.abs(a),
+                    "T=" + t + " E=" + e + " k=" + k + ": flow " + f + ", auction " + a);
+            assertArrayEquals(flow, MinCostFlowAssignment.assign(z, 0, t, e, k), "deterministic");
+            int off = 5 * e;                                    // a group starting at token 5 reads z from there
+            float[] shifted = new float[z.length + off];
+            System.arraycopy(z, 0, shifted, off, z.length);
+            assertArrayEquals(flow, MinCostFlowAssignment.assign(shifted, 5, 5 + t, e, k), "tokens [from, to)");
         }
     }
 
@@ -57,7 +98,7 @@ class BalancedAssignmentTest {
             float[] z = new float[t * e];
             for (int i = 0; i < z.length; i++) z[i] = (float) rng.nextGaussian();
             for (int x = 0; x < t; x++) z[x * e] += 2f;            // greedy would send everyone to expert 0
-            TopKRouter r = new TopKRouter(true, 0, new BalancedAssignment(1e-7), Scope.GLOBAL, 0);
+            TopKRouter r = new TopKRouter(true, 0, new BalancedAssignment(BaSolver.FLOW, 1e-7), Scope.GLOBAL, 0);
             Tensor logits = Tensor.of(z, t, e);
             int[] a = r.route(new RoutingInput(0, Tensor.zeros(t, 1), logits, 1, TokenInfo.of(1, t), true)).experts();
             long[] load = BalancingMethod.counts(a, 0, t, 1, e);
@@ -102,14 +143,16 @@ class BalancedAssignmentTest {
         for (int x = 0; x < t; x++) zz[x * e + 1] += 3f;
         Tensor z = Tensor.of(zz, t, e);
         TokenInfo info = TokenInfo.of(seqs, len);
-        TopKRouter ba = new TopKRouter(true, 0, new BalancedAssignment(1e-4), Scope.SEQUENCE, 0);
-        int[] a = ba.route(new RoutingInput(0, Tensor.zeros(t, 1), z, k, info, true)).experts();
-        for (int s = 0; s < seqs; s++) {
-            long[] c = BalancingMethod.counts(a, s * len, (s + 1) * len, k, e);
-            for (int i = 0; i < e; i++) assertEquals(BalancedAssignment.capacity(i, len, e, k), c[i], "sequence " + s);
+        for (BaSolver solver : BaSolver.values()) {
+            TopKRouter ba = new TopKRouter(true, 0, new BalancedAssignment(solver, 1e-4), Scope.SEQUENCE, 0);
+            int[] a = ba.route(new RoutingInput(0, Tensor.zeros(t, 1), z, k, info, true)).experts();
+            for (int s = 0; s < seqs; s++) {
+                long[] c = BalancingMethod.counts(a, s * len, (s + 1) * len, k, e);
+                for (int i = 0; i < e; i++) assertEquals(BalancedAssignment.capacity(i, len, e, k), c[i], solver + ": sequence " + s);
+            }
+            assertArrayEquals(a, ba.route(new RoutingInput(0, Tensor.zeros(t, 1), z, k, info, true)).experts(), solver + ": deterministic");
+            int[] ev = ba.route(new RoutingInput(0, Tensor.zeros(t, 1), z, k, info, false)).experts();
+            assertEquals(t, BalancingMethod.counts(ev, 0, t, k, e)[1], "eval is greedy: expert 1 in every token's top 2");
         }
-        assertArrayEquals(a, ba.route(new RoutingInput(0, Tensor.zeros(t, 1), z, k, info, true)).experts(), "deterministic");
-        int[] ev = ba.route(new RoutingInput(0, Tensor.zeros(t, 1), z, k, info, false)).experts();
-        assertEquals(t, BalancingMethod.counts(ev, 0, t, k, e)[1], "eval is greedy: expert 1 in every token's top 2");
     }
 }

@@ -4,6 +4,7 @@ import moelab.config.ConfigException;
 import moelab.nn.ModelConfig;
 import moelab.nn.MoeConfig;
 import moelab.nn.RouterKind;
+import moelab.routing.BaSolver;
 import moelab.routing.BalanceConfig;
 import moelab.routing.Balancing;
 import moelab.routing.ExpertBias;
@@ -43,7 +44,7 @@ class BalancingTrainTest {
     @Test
     void globalExpertBiasMovesOncePerStepWithGradAccumulation() {
         double rate = 1e-3, u = rate / 4;   // the configured rate is relative to the softmax score scale 1/E, E = 4
-        BalanceConfig b = new BalanceConfig(Balancing.EB, Scope.GLOBAL, 0, rate, false, 1e-4, 1.0, 1e-4, 1000, 1e-3, 8, ReferenceGates.LEARNED);
+        BalanceConfig b = new BalanceConfig(Balancing.EB, Scope.GLOBAL, 0, rate, false, 1e-4, 1.0, 1e-4, 1000, BaSolver.FLOW, 1e-3, 8, ReferenceGates.LEARNED);
         Trainer t = trainer(model(moe(4, 2, RouterKind.TOPK, 0, b)), train(2, 2, 3));
         boolean moved = false;
         for (int step = 1; step <= 2; step++) {

@@ -137,10 +137,13 @@ class ConfigLoaderTest {
     @Test
     void balanceKeysLoadAndTheirRulesNameTheKey() {
         RunConfig c = yaml("", "model.moe.balance.method=ba", "model.moe.balance.scope=global", "model.moe.balance.group_sequences=2",
-                "model.moe.balance.auction_eps=1e-5", "model.moe.router=reference", "model.moe.balance.domains=4",
+                "model.moe.balance.ba_solver=auction", "model.moe.balance.auction_eps=1e-5", "model.moe.router=reference", "model.moe.balance.domains=4",
                 "model.moe.balance.reference_gates=uniform");
         assertEquals(new moelab.routing.BalanceConfig(moelab.routing.Balancing.BA, moelab.routing.Scope.GLOBAL, 2, 1e-2, true, 1e-4,
-                1.0, 1e-4, 1000, 1e-5, 4, moelab.routing.ReferenceGates.UNIFORM), c.model().moe().balance());
+                1.0, 1e-4, 1000, moelab.routing.BaSolver.AUCTION, 1e-5, 4, moelab.routing.ReferenceGates.UNIFORM), c.model().moe().balance());
+        assertEquals(moelab.routing.BaSolver.FLOW, yaml("").model().moe().balance().baSolver(), "exact flow by default");
+        ConfigException solver = error("", "model.moe.balance.ba_solver=hungarian");
+        assertTrue(solver.getMessage().contains("flow, auction"), solver.getMessage());
         ConfigException accum = error("", "model.moe.balance.method=sh", "model.moe.balance.scope=global", "train.grad_accum=2");
         assertEquals("model.moe.balance.scope", accum.key(), accum.getMessage());
         ConfigException dom = error("", "model.moe.router=reference", "model.moe.balance.domains=3");
