@@ -22,12 +22,16 @@ import java.util.List;
  * @param samplesPerStep step_sample: vectors each expert keeps per optimizer step (fewer when it took fewer)
  * @param probeBatches   validation batches the MAR diagnostics (the eval package's MarProbe) run on at every
  *                       evaluation, with or without MAR (pseudo-balance needs the baselines too); 0 = off
+ * @param alphaScale     none (z + alpha * m, the paper) | logit_std (z + alpha * (s_z / s_m) * m, s_z and s_m the
+ *                       micro-batch's mean over tokens of the std over experts of z and of m, taken without gradient:
+ *                       alpha is then the memory term's spread relative to the logits', whatever scale the router learns)
  */
 public record MarConfig(boolean enabled, double alpha, int bufferSize, String entry, String push, String eviction,
-                        boolean detachMatch, boolean evalWithMemory, int samplesPerStep, int probeBatches) {
+                        boolean detachMatch, boolean evalWithMemory, int samplesPerStep, int probeBatches, String alphaScale) {
     public static final List<String> ENTRIES = List.of("token", "step_mean", "step_sample");
     public static final List<String> PUSHES = List.of("all", "top1");
     public static final List<String> EVICTIONS = List.of("fifo", "random");
+    public static final List<String> ALPHA_SCALES = List.of("none", "logit_std");
 
     public MarConfig {
         ConfigException.require(alpha >= 0 && Double.isFinite(alpha), "model.moe.mar.alpha", "must be a finite number >= 0, got " + alpha);
@@ -40,6 +44,19 @@ public record MarConfig(boolean enabled, double alpha, int bufferSize, String en
                 "'" + eviction + "' is not allowed; allowed values: " + String.join(", ", EVICTIONS));
         ConfigException.require(samplesPerStep >= 1, "model.moe.mar.samples_per_step", "must be >= 1, got " + samplesPerStep);
         ConfigException.require(probeBatches >= 0, "model.moe.mar.probe_batches", "must be >= 0 (0 = off), got " + probeBatches);
+        ConfigException.require(alphaScale != null && ALPHA_SCALES.contains(alphaScale), "model.moe.mar.alpha_scale",
+                "'" + alphaScale + "' is not allowed; allowed values: " + String.join(", ", ALPHA_SCALES));
+    }
+
+    /** The paper's fixed alpha (alpha_scale none). */
+    public MarConfig(boolean enabled, double alpha, int bufferSize, String entry, String push, String eviction,
+                     boolean detachMatch, boolean evalWithMemory, int samplesPerStep, int probeBatches) {
+        this(enabled, alpha, bufferSize, entry, push, eviction, detachMatch, evalWithMemory, samplesPerStep, probeBatches, "none");
+    }
+
+    /** The same settings with another alpha_scale. */
+    public MarConfig withAlphaScale(String scale) {
+        return new MarConfig(enabled, alpha, bufferSize, entry, push, eviction, detachMatch, evalWithMemory, samplesPerStep, probeBatches, scale);
     }
 
     /** All options but the sample count (8), diagnostics on the first validation batch. */

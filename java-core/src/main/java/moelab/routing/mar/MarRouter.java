@@ -22,6 +22,10 @@ import java.util.Map;
  * <p>"Selection only" fusion (z' for top-k, z for gates and aux loss) is not offered: the gates
  * and losses are the base router's business, which a decorator cannot recompute from z without
  * knowing the base method.
+ *
+ * <p>alpha_scale logit_std multiplies alpha by s_z / s_m (mean per-token std over experts of z and of
+ * cos(x, p) in this micro-batch, a constant for the gradient), so the memory term keeps a fixed share
+ * of the logits' spread while the router's logits grow over training.
  */
 public final class MarRouter implements Router {
     /** Prefix of the memory entries in {@link #state()}; the base router's keys pass through unchanged. */
@@ -125,7 +129,24 @@ public final class MarRouter implements Router {
         } else {
             m = MemoryMatch.similarity(hidden, p, active);
         }
-        return Elementwise.add(logits, Elementwise.mulScalar(m, (float) cfg.alpha()));
+        double scale = cfg.alphaScale().equals("logit_std") ? spreadRatio(logits.toArray(), m.toArray(), logits.dim(0), e) : 1.0;
+        if (scale == 0) return logits;
+        return Elementwise.add(logits, Elementwise.mulScalar(m, (float) (cfg.alpha() * scale)));
+    }
+
+    // z, m [T*E] -> s_z / s_m, each the mean over tokens of the std over experts; 0 when m has no spread
+    static double spreadRatio(float[] z, float[] m, int t, int e) {
+        double sz = 0, sm = 0;
+        for (int i = 0; i < t; i++) { sz += std(z, i * e, e); sm += std(m, i * e, e); }
+        return sm > 1e-12 * t ? sz / sm : 0;
+    }
+
+    private static double std(float[] v, int off, int e) {
+        double mean = 0, var = 0;
+        for (int j = 0; j < e; j++) mean += v[off + j];
+        mean /= e;
+        for (int j = 0; j < e; j++) var += (v[off + j] - mean) * (v[off + j] - mean);
+        return Math.sqrt(var / e);
     }
 
     /** Token entries in token order (the last N routed to an expert survive); or into this step's summary. */

@@ -240,6 +240,36 @@ class MarRouterTest {
     }
 
     @Test
+    void logitStdScaleMakesAlphaTheMemoryTermsShareOfTheLogitSpreadAtAnyLogitScale() {
+        Random r = new Random(12);
+        Tensor warmX = randn(r, 12, 5), warmZ = randn(r, 12, 4), x = randn(r, 9, 5), z = randn(r, 9, 4);
+        int[][] picks = new int[2][];
+        for (int c = 0; c < 2; c++) {
+            float mul = c == 0 ? 1f : 10f;            // the router's logits grow 10x; the cosine stays bounded
+            MarRouter mar = new MarRouter(new TopKRouter(false, 0, 0), new MarConfig(true, 0.5, 8).withAlphaScale("logit_std"), 0);
+            mar.route(input(warmX, warmZ, 2, true));
+            mar.endStep();
+            Tensor zc = Elementwise.mulScalar(z, mul);
+            picks[c] = mar.route(input(x, zc, 2, true)).experts();
+            mar.endStep();
+            MarStats s = mar.lastStepStats();
+            assertEquals(0.5, s.memoryStd() / s.logitStd(), 1e-5, "memory spread / logit spread = alpha, logits x" + mul);
+            // the same, from the formula: z + alpha * (s_z / s_m) * cos(x, p)
+            float[] p = new float[4 * 5];
+            boolean[] act = new boolean[4];
+            MarRouter fresh = new MarRouter(new TopKRouter(false, 0, 0), new MarConfig(true, 0.5, 8).withAlphaScale("logit_std"), 0);
+            fresh.route(input(warmX, warmZ, 2, true));
+            fresh.endStep();
+            fresh.memory().preferences(p, act);
+            float[] m = MemoryMatch.similarity(x, p, act).toArray(), zz = zc.toArray(), got = fresh.fusedLogits(x, zc).toArray();
+            double ratio = MarRouter.spreadRatio(zz, m, 9, 4);
+            for (int i = 0; i < zz.length; i++) assertEquals(zz[i] + 0.5 * ratio * m[i], got[i], 1e-5 * mul, "fused logit " + i);
+        }
+        assertArrayEquals(picks[0], picks[1], "scaling all logits by 10 leaves the fused top-k unchanged");
+        assertEquals(0.0, MarRouter.spreadRatio(new float[]{1, 2, 3, 4}, new float[]{0.5f, 0.5f, 0.5f, 0.5f}, 1, 4), "no memory spread: no term");
+    }
+
+    @Test
     void detachMatchStopsTheGradientThroughTheCosine() {
         for (boolean detach : new boolean[]{false, true}) {
             Random r = new Random(6);
