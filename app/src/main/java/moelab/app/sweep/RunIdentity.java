@@ -85,6 +85,9 @@ public record RunIdentity(Map<String, String> keys) {
         return out;
     }
 
+    /** A config key's bundled default as identities spell it, or null for a key that is not a config key. */
+    static String defaultOf(String key) { return Defaults.KEYS.get(key); }
+
     /** Every config key at its bundled default, flattened as run identities flatten (read once). */
     private static final class Defaults {
         static final Map<String, String> KEYS = new LinkedHashMap<>();

@@ -138,13 +138,16 @@ final class SeedPairs {
         return out;
     }
 
-    /** A key's value, or "(off)" for a setting of a feature switched off (x.alpha beside x.enabled = false): its value is not used. */
+    /**
+     * A key's value, or "(off)" for a setting of a feature switched off (x.alpha beside x.enabled = false): its value is not used.
+     * A config key a run's identity lacks (the engine gained it after the run) reads as its bundled default, as for resuming.
+     */
     static String effective(Map<String, String> keys, String key) {
         for (int dot = key.lastIndexOf('.'); dot > 0; dot = key.lastIndexOf('.', dot - 1)) {
             String flag = key.substring(0, dot) + ".enabled";
-            if (!flag.equals(key) && "false".equals(keys.get(flag))) return "(off)";
+            if (!flag.equals(key) && "false".equals(keys.containsKey(flag) ? keys.get(flag) : RunIdentity.defaultOf(flag))) return "(off)";
         }
-        return keys.get(key);
+        return keys.containsKey(key) ? keys.get(key) : RunIdentity.defaultOf(key);
     }
 
     private static String describe(List<RunIdentity.Change> changes) {

@@ -85,6 +85,21 @@ class SeedPairsTest {
     }
 
     @Test
+    void aConfigKeyARunPredatesReadsAsItsDefault() {
+        // the older run's identity lacks ba_solver (the engine gained the key later); its bundled default is flow
+        Map<String, String> old = Map.of("model.moe.balance.method", "lbl");
+        Map<String, String> flow = Map.of("model.moe.balance.method", "ba", "model.moe.balance.ba_solver", "flow");
+        Map<String, String> auction = Map.of("model.moe.balance.method", "ba", "model.moe.balance.ba_solver", "auction");
+        Map<String, List<RunResult>> byLabel = new LinkedHashMap<>();
+        byLabel.put("lbl", List.of(run("lbl", 1, 2.0, old)));
+        byLabel.put("flow", List.of(run("flow", 1, 2.1, flow)));
+        byLabel.put("auction", List.of(run("auction", 1, 2.2, auction)));
+        List<SeedPairs.Pair> pairs = SeedPairs.of(byLabel, List.of(List.of("lbl", "flow"), List.of("lbl", "auction")));
+        assertEquals("model.moe.balance.method: lbl -> ba", pairs.get(0).differs());
+        assertEquals("model.moe.balance.ba_solver: flow -> auction; model.moe.balance.method: lbl -> ba", pairs.get(1).differs());
+    }
+
+    @Test
     void compareMustNameTwoLabelsOfTheSweep(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
         String base = "name: s\nconfig: default\nseeds: [1]\ngrid:\n  - model.moe.balance.method: [lbl, none]\n";
         ConfigException e = assertThrows(ConfigException.class, () -> SweepFile.parse("s.yaml", base + "compare: [[lbl]]\n"));
