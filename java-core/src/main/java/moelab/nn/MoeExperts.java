@@ -6,6 +6,7 @@ import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.kernels.Profile;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 
@@ -94,7 +95,7 @@ public final class MoeExperts {
                     a, b, h, y);
             Profile.begin(Profile.ROUTING);
             // combine: out[t] = sum_j gate[t,j] * Y[row(t,j)], j ascending (fixed order)
-            float[] o = new float[t * d], g = gates.data();
+            float[] o = StepArena.floats(t * d), g = gates.data();
             int go = gates.offset();
             int[] rowOf = plan.rowOf();
             forRows(kr, t, tok -> {
@@ -131,11 +132,11 @@ public final class MoeExperts {
             Tensor cached = detachInput ? slotOutputsDetached : slotOutputs;
             if (cached != null) return cached;
             checkLease();
-            float[] ys = new float[t * k * d];
+            float[] ys = StepArena.floats(t * k * d);
             int[] slotOf = plan.slotOf();
             for (int p = 0; p < plan.rows(); p++) System.arraycopy(y, p * d, ys, slotOf[p] * d, d);
             BackwardFn back = gy -> {
-                float[] dy = new float[plan.rows() * d];
+                float[] dy = StepArena.floats(plan.rows() * d);
                 for (int p = 0; p < plan.rows(); p++) System.arraycopy(gy, slotOf[p] * d, dy, p * d, d);
                 expertBackward(dy, !detachInput);
             };

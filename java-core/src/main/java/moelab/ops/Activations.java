@@ -4,6 +4,7 @@ import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.Tensor;
 
 /** Elementwise activations: SiLU and the SwiGLU gate of the expert MLPs, and the sigmoid router scores. */
@@ -15,7 +16,7 @@ public final class Activations {
         Tensor xc = x.contiguous();
         float[] xd = xc.data();
         int xo = xc.offset(), n = xc.numel();
-        float[] y = new float[n];
+        float[] y = StepArena.floats(n);
         // A plain loop: the kernel set has no standalone silu, and this is cheap next to the GEMMs.
         for (int i = 0; i < n; i++) {
             float v = xd[xo + i];
@@ -36,7 +37,7 @@ public final class Activations {
         Tensor xc = x.contiguous();
         float[] xd = xc.data();
         int xo = xc.offset(), n = xc.numel();
-        float[] y = new float[n];
+        float[] y = StepArena.floats(n);
         for (int i = 0; i < n; i++) y[i] = sigmoid(xd[xo + i]);
         Tensor out = Tensor.of(y, xc.shape());
         return Autograd.record("sigmoid", out, g -> {
@@ -50,7 +51,7 @@ public final class Activations {
         Shape.requireEqual("swiglu", a.shape(), b.shape());
         Tensor ac = a.contiguous(), bc = b.contiguous();
         int n = ac.numel();
-        float[] h = new float[n];
+        float[] h = StepArena.floats(n);
         Kernels k = Backends.get();
         k.swigluForward(ac.data(), ac.offset(), bc.data(), bc.offset(), h, 0, n);
         Tensor out = Tensor.of(h, ac.shape());

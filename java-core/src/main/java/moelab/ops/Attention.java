@@ -5,6 +5,7 @@ import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.kernels.Profile;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 
@@ -88,7 +89,7 @@ public final class Attention {
         int s = lay.s(), dh = lay.dh(), ld = lay.ld();
         float scale = (float) (1.0 / Math.sqrt(dh));
         Kernels kern = Backends.get();
-        float[] out = new float[qc.numel()];
+        float[] out = StepArena.floats(qc.numel());
         int blk = Math.min(QUERY_BLOCK, s) * s, heads = lay.heads();
         kern.forEachTask(lay.batch() * heads, t -> {
             int off = lay.off(t / heads, t % heads);
@@ -194,7 +195,7 @@ public final class Attention {
             throw new IllegalArgumentException("rope: base must be finite and > 0, got " + base);
         RopeTable t = RopeTable.of(s, dh, base);
         Tensor xc = x.contiguous();
-        float[] y = new float[xc.numel()];
+        float[] y = StepArena.floats(xc.numel());
         Kernels kern = Backends.get();
         rotate(kern, xc.data(), xc.offset(), y, lay, t.cos, t.sin, 1f, false);
         Tensor out = Tensor.of(y, xc.shape());

@@ -6,6 +6,7 @@ import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 
@@ -48,7 +49,7 @@ public final class CrossEntropy {
         int xo = xc.offset();
         int chunk = chunkRows(rows, v);
         Kernels k = Backends.get();
-        float[] logp = new float[chunk * v];
+        float[] logp = StepArena.floats(chunk * v);
         double nll = 0;
         for (int r0 = 0; r0 < rows; r0 += chunk) {
             int n = Math.min(chunk, rows - r0);
@@ -62,7 +63,7 @@ public final class CrossEntropy {
             if (counted == 0) return;
             // dlogits[r] += g/count * (softmax(logits[r]) - onehot(target[r])) for counted rows.
             float scale = g[0] / counted;
-            float[] p = new float[chunk * v];
+            float[] p = StepArena.floats(chunk * v);
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int n = Math.min(chunk, rows - r0);
                 k.softmaxRows(x, xo + r0 * v, p, 0, n, v);

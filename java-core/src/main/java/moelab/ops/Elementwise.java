@@ -5,6 +5,7 @@ import moelab.tensor.NonFiniteException;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.Tensor;
 
 import java.util.Arrays;
@@ -31,7 +32,7 @@ public final class Elementwise {
         Kernels k = Backends.get();
         int[] os = Shape.broadcast("add", a.shape(), b.shape());
         Tensor ad = dense(a), bd = dense(b);
-        float[] out = new float[Shape.numel(os)];
+        float[] out = StepArena.floats(Shape.numel(os));
         if (sameShape(a, os) && sameShape(b, os)) {
             k.add(ad.data(), ad.offset(), bd.data(), bd.offset(), out, 0, out.length);
         } else {
@@ -51,7 +52,7 @@ public final class Elementwise {
         Kernels k = Backends.get();
         int[] os = Shape.broadcast("sub", a.shape(), b.shape());
         Tensor ad = dense(a), bd = dense(b);
-        float[] out = new float[Shape.numel(os)];
+        float[] out = StepArena.floats(Shape.numel(os));
         if (sameShape(a, os) && sameShape(b, os)) {
             System.arraycopy(ad.data(), ad.offset(), out, 0, out.length);
             k.axpy(-1f, bd.data(), bd.offset(), out, 0, out.length);
@@ -72,7 +73,7 @@ public final class Elementwise {
         Kernels k = Backends.get();
         int[] os = Shape.broadcast("mul", a.shape(), b.shape());
         Tensor ad = dense(a), bd = dense(b);
-        float[] out = new float[Shape.numel(os)];
+        float[] out = StepArena.floats(Shape.numel(os));
         if (sameShape(a, os) && sameShape(b, os)) {
             k.mul(ad.data(), ad.offset(), bd.data(), bd.offset(), out, 0, out.length);
         } else {
@@ -93,7 +94,7 @@ public final class Elementwise {
         Kernels k = Backends.get();
         int[] os = Shape.broadcast("div", a.shape(), b.shape());
         Tensor ad = dense(a), bd = dense(b);
-        float[] out = new float[Shape.numel(os)];
+        float[] out = StepArena.floats(Shape.numel(os));
         int[] ia = Broadcast.indexMap(os, a.shape()), ib = Broadcast.indexMap(os, b.shape());
         float[] x = ad.data(), y = bd.data();
         int xo = ad.offset(), yo = bd.offset();
@@ -102,12 +103,12 @@ public final class Elementwise {
             // da = g / b, db = -g * a / b^2 = -g * out / b
             int[] jb = Broadcast.indexMap(os, b.shape());
             if (a.requiresGrad()) {
-                float[] c = new float[g.length];
+                float[] c = StepArena.floats(g.length);
                 for (int i = 0; i < c.length; i++) c[i] = g[i] / y[yo + jb[i]];
                 accumulate(k, a, 1f, c, os);
             }
             if (b.requiresGrad()) {
-                float[] c = new float[g.length];
+                float[] c = StepArena.floats(g.length);
                 for (int i = 0; i < c.length; i++) c[i] = -g[i] * out[i] / y[yo + jb[i]];
                 accumulate(k, b, 1f, c, os);
             }
@@ -120,7 +121,7 @@ public final class Elementwise {
     public static Tensor addScalar(Tensor x, float s) {
         Kernels k = Backends.get();
         Tensor xd = dense(x);
-        float[] v = xd.data(), out = new float[x.numel()];
+        float[] v = xd.data(), out = StepArena.floats(x.numel());
         int o = xd.offset();
         for (int i = 0; i < out.length; i++) out[i] = v[o + i] + s;
         return Autograd.record("addScalar", Tensor.of(out, x.shape()), g -> {
@@ -132,7 +133,7 @@ public final class Elementwise {
     public static Tensor mulScalar(Tensor x, float s) {
         Kernels k = Backends.get();
         Tensor xd = dense(x);
-        float[] out = new float[x.numel()];
+        float[] out = StepArena.floats(x.numel());
         System.arraycopy(xd.data(), xd.offset(), out, 0, out.length);
         k.scale(s, out, 0, out.length);
         return Autograd.record("mulScalar", Tensor.of(out, x.shape()), g -> {
@@ -146,7 +147,7 @@ public final class Elementwise {
     public static Tensor neg(Tensor x) {
         Kernels k = Backends.get();
         Tensor xd = dense(x);
-        float[] v = xd.data(), out = new float[x.numel()];
+        float[] v = xd.data(), out = StepArena.floats(x.numel());
         int o = xd.offset();
         for (int i = 0; i < out.length; i++) out[i] = -v[o + i];
         return Autograd.record("neg", Tensor.of(out, x.shape()), g -> {
@@ -157,7 +158,7 @@ public final class Elementwise {
     // x [...] -> [...]: e^x (overflows to +Inf above ~88.7, as float does)
     public static Tensor exp(Tensor x) {
         Tensor xd = dense(x);
-        float[] v = xd.data(), out = new float[x.numel()];
+        float[] v = xd.data(), out = StepArena.floats(x.numel());
         int o = xd.offset();
         for (int i = 0; i < out.length; i++) out[i] = (float) Math.exp(v[o + i]);
         return Autograd.record("exp", Tensor.of(out, x.shape()), g -> {
@@ -170,7 +171,7 @@ public final class Elementwise {
     // x [...] -> [...]: ln x; throws NonFiniteException naming the element when any x <= 0
     public static Tensor log(Tensor x) {
         Tensor xd = dense(x);
-        float[] v = xd.data(), out = new float[x.numel()];
+        float[] v = xd.data(), out = StepArena.floats(x.numel());
         int o = xd.offset();
         for (int i = 0; i < out.length; i++) {
             float xi = v[o + i];
@@ -190,7 +191,7 @@ public final class Elementwise {
     public static Tensor square(Tensor x) {
         Kernels k = Backends.get();
         Tensor xd = dense(x);
-        float[] v = xd.data(), out = new float[x.numel()];
+        float[] v = xd.data(), out = StepArena.floats(x.numel());
         int o = xd.offset();
         k.mul(v, o, v, o, out, 0, out.length);
         return Autograd.record("square", Tensor.of(out, x.shape()), g -> {
@@ -203,7 +204,7 @@ public final class Elementwise {
     // x [...] -> [...]: sqrt(x); throws NonFiniteException when any x < 0 (gradient at 0 is +Inf)
     public static Tensor sqrt(Tensor x) {
         Tensor xd = dense(x);
-        float[] v = xd.data(), out = new float[x.numel()];
+        float[] v = xd.data(), out = StepArena.floats(x.numel());
         int o = xd.offset();
         for (int i = 0; i < out.length; i++) {
             float xi = v[o + i];
@@ -228,7 +229,7 @@ public final class Elementwise {
 
     // g [out] * v broadcast to out -> [out]
     private static float[] times(Kernels k, float[] g, Tensor v, int[] os) {
-        float[] c = new float[g.length];
+        float[] c = StepArena.floats(g.length);
         if (sameShape(v, os)) {
             k.mul(g, 0, v.data(), v.offset(), c, 0, c.length);
         } else {

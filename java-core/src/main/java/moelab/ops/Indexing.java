@@ -2,6 +2,7 @@ package moelab.ops;
 
 import moelab.tensor.Autograd;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 
@@ -31,7 +32,7 @@ public final class Indexing {
         Tensor xc = x.contiguous();
         float[] src = xc.data();
         int so = xc.offset();
-        float[] y = new float[r.length * d];
+        float[] y = StepArena.floats(r.length * d);
         for (int i = 0; i < r.length; i++) System.arraycopy(src, so + r[i] * d, y, i * d, d);
         Tensor out = Tensor.of(y, r.length, d);
         return Autograd.record(op, out, g -> {
@@ -56,7 +57,7 @@ public final class Indexing {
         Tensor sc = src.contiguous();
         float[] s = sc.data();
         int so = sc.offset();
-        float[] y = new float[outRows * d];
+        float[] y = StepArena.floats(outRows * d);
         for (int i = 0; i < m; i++) addRow(s, so + i * d, y, r[i] * d, d);
         Tensor out = Tensor.of(y, outRows, d);
         return Autograd.record("scatterAdd", out, g -> {
@@ -80,7 +81,7 @@ public final class Indexing {
         Tensor xc = x.contiguous();
         float[] xd = xc.data();
         int xo = xc.offset();
-        float[] y = new float[rowsT * k];
+        float[] y = StepArena.floats(rowsT * k);
         for (int t = 0; t < rowsT; t++)
             for (int j = 0; j < k; j++) y[t * k + j] = xd[xo + t * e + ix[t * k + j]];
         Tensor out = Tensor.of(y, rowsT, k);

@@ -4,6 +4,7 @@ import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 
@@ -34,7 +35,7 @@ public final class Join {
         int[] outShape = first.clone();
         outShape[ax] = total;
 
-        float[] out = new float[Shape.numel(outShape)];
+        float[] out = StepArena.floats(Shape.numel(outShape));
         int[] start = new int[ts.length]; // where each piece begins along the axis
         for (int t = 0, at = 0; t < ts.length; t++) {
             start[t] = at;

@@ -4,6 +4,7 @@ import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 
@@ -61,7 +62,7 @@ public final class MatMul {
 
         int[] outShape = a.shape();
         outShape[outShape.length - 1] = n;
-        float[] c = new float[m * n];
+        float[] c = StepArena.floats(m * n);
         gemm(kern, m, n, k, oa, ob, c, 0);
         Tensor out = Tensor.of(c, outShape);
 
@@ -84,7 +85,7 @@ public final class MatMul {
         if (matrixView(a, 1, 2, a.offset()) == null) a = a.contiguous();
         if (matrixView(b, 1, 2, b.offset()) == null) b = b.contiguous();
         Operand[] oa = new Operand[batch], ob = new Operand[batch];
-        float[] c = new float[batch * m * n];
+        float[] c = StepArena.floats(batch * m * n);
         for (int i = 0; i < batch; i++) {
             oa[i] = matrixView(a, 1, 2, a.offset() + i * a.stride(0));
             ob[i] = matrixView(b, 1, 2, b.offset() + i * b.stride(0));

@@ -4,6 +4,7 @@ import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 
@@ -51,7 +52,7 @@ public final class Reduce {
 
         int[] outShape = outShape(shape, ax, keepDim);
         Tensor xd = dense(x);
-        float[] v = xd.data(), out = new float[outer * inner];
+        float[] v = xd.data(), out = StepArena.floats(outer * inner);
         int off = xd.offset();
         Kernels k = Backends.get();
         for (int o = 0; o < outer; o++) {

@@ -4,6 +4,7 @@ import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 
@@ -23,8 +24,8 @@ public final class RmsNorm {
             throw new IllegalArgumentException("rmsnorm: eps must be finite and >= 0, got " + eps);
         Tensor xc = x.contiguous(), wc = w.contiguous();
         int rows = d == 0 ? 0 : xc.numel() / d;
-        float[] y = new float[xc.numel()];
-        float[] invRms = new float[rows];
+        float[] y = StepArena.floats(xc.numel());
+        float[] invRms = StepArena.floats(rows);
         Kernels k = Backends.get();
         k.rmsnormForward(xc.data(), xc.offset(), wc.data(), wc.offset(), y, 0, invRms, 0, rows, d, eps);
         Tensor out = Tensor.of(y, xc.shape());

@@ -4,6 +4,7 @@ import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.kernels.Kernels;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.Tensor;
 
 /**
@@ -18,7 +19,7 @@ public final class Softmax {
     public static Tensor softmax(Tensor x, int axis) {
         Lines l = Lines.of("softmax", x, axis);
         Kernels k = Backends.get();
-        float[] y = new float[l.numel()];
+        float[] y = StepArena.floats(l.numel());
         if (l.inner == 1) {
             k.softmaxRows(l.xc.data(), l.xc.offset(), y, 0, l.rows(), l.n);
         } else {
@@ -32,7 +33,7 @@ public final class Softmax {
             if (l.inner == 1) {
                 k.softmaxBackwardRows(y, 0, g, 0, dx, 0, l.rows(), l.n); // accumulates into dx
             } else {
-                float[] yr = l.toRows(y, 0), gr = l.toRows(g, 0), dr = new float[l.numel()];
+                float[] yr = l.toRows(y, 0), gr = l.toRows(g, 0), dr = StepArena.floats(l.numel());
                 k.softmaxBackwardRows(yr, 0, gr, 0, dr, 0, l.rows(), l.n);
                 l.fromRows(dr, dx, true);
             }
@@ -43,7 +44,7 @@ public final class Softmax {
     public static Tensor logSoftmax(Tensor x, int axis) {
         Lines l = Lines.of("logSoftmax", x, axis);
         Kernels k = Backends.get();
-        float[] y = new float[l.numel()];
+        float[] y = StepArena.floats(l.numel());
         if (l.inner == 1) {
             k.logSoftmaxRows(l.xc.data(), l.xc.offset(), y, 0, l.rows(), l.n);
         } else {
@@ -56,7 +57,7 @@ public final class Softmax {
             // dx = g - softmax(x) * sum(g) per line, with softmax(x) = exp(y).
             float[] yr = l.inner == 1 ? y : l.toRows(y, 0);
             float[] gr = l.inner == 1 ? g : l.toRows(g, 0);
-            float[] dr = new float[l.numel()];
+            float[] dr = StepArena.floats(l.numel());
             int n = l.n;
             for (int r = 0; r < l.rows(); r++) {
                 int o = r * n;
@@ -90,7 +91,7 @@ public final class Softmax {
 
         /** Copies src (contiguous [outer, n, inner] from off) into row form [outer*inner, n]. */
         float[] toRows(float[] src, int off) {
-            float[] buf = new float[numel()];
+            float[] buf = StepArena.floats(numel());
             for (int o = 0; o < outer; o++)
                 for (int j = 0; j < n; j++) {
                     int s = off + (o * n + j) * inner;

@@ -3,6 +3,7 @@ package moelab.ops;
 import moelab.tensor.Autograd;
 import moelab.kernels.Backends;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.ShapeException;
 import moelab.tensor.Tensor;
 
@@ -27,7 +28,7 @@ public record TopK(Tensor values, int[] indices) {
                 throw new IllegalArgumentException("topk: NaN at row " + (i / e) + ", column " + (i % e)
                         + " of x with shape " + Shape.str(x.shape()));
         int[] idx = new int[rows * k];
-        float[] val = new float[rows * k];
+        float[] val = StepArena.floats(rows * k);
         Backends.get().topkRows(xd, xo, rows, e, k, idx, 0, val, 0);
         int[] kept = idx.clone(); // the caller owns the returned indices and may overwrite them
         Tensor values = Tensor.of(val, rows, k);

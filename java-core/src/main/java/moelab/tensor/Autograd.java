@@ -66,7 +66,7 @@ public final class Autograd {
             }
             float[] used = t.grad();
             t.clearGrad(); // intermediate gradients are not kept (their arrays are recycled); leaves keep theirs
-            GradPool.give(used);
+            ArrayPool.give(used);
         }
     }
 

@@ -109,8 +109,9 @@ public final class Tensor {
     }
 
     /** Logical row-major copy of the values. */
-    public float[] toArray() {
-        float[] out = new float[numel];
+    public float[] toArray() { return copyInto(new float[numel]); }
+
+    private float[] copyInto(float[] out) {
         if (isContiguous()) { System.arraycopy(data, offset, out, 0, numel); return out; }
         int[] idx = new int[shape.length];
         for (int i = 0; i < numel; i++) {
@@ -125,7 +126,7 @@ public final class Tensor {
     /** A contiguous tensor with the same values: this if already contiguous, else a recorded copy. */
     public Tensor contiguous() {
         if (isContiguous()) return this;
-        Tensor out = of(toArray(), shape);
+        Tensor out = of(copyInto(StepArena.floats(numel)), shape); // a step's copy, like any op output
         return Autograd.record("contiguous", out, g -> addToGrad(g, 0), this);
     }
 
@@ -151,10 +152,10 @@ public final class Tensor {
 
     /**
      * The gradient buffer, allocated (zeroed) on first use; an intermediate tensor's comes from
-     * {@link GradPool} (backward recycles it once this tensor's node has run).
+     * {@link ArrayPool} (backward recycles it once this tensor's node has run).
      */
     public float[] gradBuffer() {
-        if (grad == null) grad = node == null ? new float[numel] : GradPool.take(numel);
+        if (grad == null) grad = node == null ? new float[numel] : ArrayPool.take(numel);
         return grad;
     }
 

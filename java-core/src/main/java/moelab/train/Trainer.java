@@ -14,6 +14,7 @@ import moelab.ops.Elementwise;
 import moelab.routing.Router;
 import moelab.routing.RoutingRecord;
 import moelab.tensor.Shape;
+import moelab.tensor.StepArena;
 import moelab.tensor.Tensor;
 
 import java.io.IOException;
@@ -152,8 +153,18 @@ public final class Trainer {
 
     // ---------------------------------------------------------------- training
 
-    /** One optimizer step over cfg.gradAccum() micro-batches; fires onStep. */
+    /**
+     * One optimizer step over cfg.gradAccum() micro-batches; fires onStep. The step's activations
+     * live in a {@link StepArena} and are recycled when it returns (what outlives it is copied:
+     * the losses, the routing records, the routers' state).
+     */
     public StepMetrics step() {
+        try (StepArena arena = StepArena.open()) {
+            return stepInArena();
+        }
+    }
+
+    private StepMetrics stepInArena() {
         long t0 = System.nanoTime();
         for (Tensor p : params) { p.gradBuffer(); p.zeroGrad(); }
         int accum = cfg.gradAccum();

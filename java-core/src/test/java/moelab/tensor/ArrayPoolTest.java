@@ -12,8 +12,8 @@ import moelab.ops.Elementwise;
 import moelab.ops.Reduce;
 import org.junit.jupiter.api.Test;
 
-/** Intermediate gradients are recycled through {@link GradPool}; leaf gradients never are. */
-class GradPoolTest {
+/** Intermediate gradients are recycled through {@link ArrayPool}; leaf gradients never are. */
+class ArrayPoolTest {
 
     /** loss = sum((a * b + a) * b): a chain of intermediates of one length. */
     private static Tensor loss(Tensor a, Tensor b) {
@@ -33,8 +33,8 @@ class GradPoolTest {
             if (first == null) first = g;
             else assertArrayEquals(first, g, "step " + step);
         }
-        assertTrue(GradPool.keptFloats() >= 37 * 5, "intermediate gradients went back to the pool");
-        float[] again = GradPool.take(37 * 5);
+        assertTrue(ArrayPool.keptFloats() >= 37 * 5, "intermediate gradients went back to the pool");
+        float[] again = ArrayPool.take(37 * 5);
         for (float v : again) assertEquals(0f, v, "a recycled array is zeroed");
     }
 
@@ -45,7 +45,7 @@ class GradPoolTest {
         float[] ga = a.grad();
         Autograd.backward(loss(a, b)); // leaf gradients accumulate into the same array
         assertSame(ga, a.grad());
-        for (int i = 0; i < 50; i++) assertNotSame(ga, GradPool.take(11));
+        for (int i = 0; i < 50; i++) assertNotSame(ga, ArrayPool.take(11));
     }
 
     @Test
@@ -58,11 +58,16 @@ class GradPoolTest {
 
     @Test
     void keepsAtMostItsCap() {
-        int n = (int) (GradPool.MAX_FLOATS / 4) + 1;
-        long before = GradPool.keptFloats();
-        for (int i = 0; i < 5; i++) GradPool.give(new float[n]);
-        assertTrue(GradPool.keptFloats() <= GradPool.MAX_FLOATS, "kept " + GradPool.keptFloats());
-        assertTrue(GradPool.keptFloats() - before <= 4L * n);
-        while (GradPool.keptFloats() > before) GradPool.take(n); // leave the pool as found for other tests
+        long before = ArrayPool.keptFloats(), cap = before + 4_000;
+        long old = ArrayPool.setCap(cap);
+        try {
+            int n = 1_001;
+            for (int i = 0; i < 5; i++) ArrayPool.give(new float[n]);
+            assertTrue(ArrayPool.keptFloats() <= cap, "kept " + ArrayPool.keptFloats());
+            assertEquals(3L * n, ArrayPool.keptFloats() - before, "three fit under the cap, two are dropped");
+            while (ArrayPool.keptFloats() > before) ArrayPool.take(n); // leave the pool as found for other tests
+        } finally {
+            ArrayPool.setCap(old);
+        }
     }
 }
