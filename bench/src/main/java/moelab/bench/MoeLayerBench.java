@@ -10,6 +10,7 @@ import moelab.nn.Routers;
 import moelab.ops.Elementwise;
 import moelab.ops.Reduce;
 import moelab.routing.TokenInfo;
+import moelab.tensor.StepArena;
 import moelab.tensor.Tensor;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -54,6 +55,10 @@ public class MoeLayerBench {
     @Param({"simd-1t", "simd-2t"})
     public String impl;
 
+    /** Whether each step's activations are recycled ({@link StepArena}, as in training) or freshly allocated. */
+    @Param({"true"})
+    public boolean arena;
+
     int tokens;
     MoeFeedForward layer;
     Parameters params;
@@ -91,9 +96,11 @@ public class MoeLayerBench {
     public float forwardBackward(Counters c) {
         params.zeroGrad();
         x.zeroGrad();
-        MoeFeedForward.Output o = layer.forward(x, info, true);
-        Tensor loss = Elementwise.add(Reduce.sumAll(Elementwise.mul(o.y(), gy)), o.auxLoss());
-        loss.backward();
+        try (StepArena step = arena ? StepArena.open() : null) {
+            MoeFeedForward.Output o = layer.forward(x, info, true);
+            Tensor loss = Elementwise.add(Reduce.sumAll(Elementwise.mul(o.y(), gy)), o.auxLoss());
+            loss.backward();
+        }
         c.tokens += tokens;
         return x.grad()[0];
     }

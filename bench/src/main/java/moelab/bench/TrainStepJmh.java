@@ -3,6 +3,7 @@ package moelab.bench;
 import java.util.concurrent.TimeUnit;
 import moelab.kernels.Backends;
 import moelab.nn.Transformer;
+import moelab.tensor.StepArena;
 import moelab.train.Trainer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -23,7 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * as well: {@code -prof gc} gives the heap bytes allocated per step ({@code gc.alloc.rate.norm}).
  * Tokens/s and the time breakdown come from {@link TrainStepBench}.
  *
- * <p>Run: {@code ./moe bench TrainStepJmh -prof gc -p threads=1}
+ * <p>Run: {@code ./moe bench TrainStepJmh -prof gc -p threads=1} (both {@code arena} settings: bytes per
+ * step with and without recycled activations)
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,10 +39,15 @@ public class TrainStepJmh {
     @Param({"1", "2"})
     public int threads;
 
+    /** Whether steps recycle their activations ({@link StepArena}, the default) or allocate them afresh. */
+    @Param({"true", "false"})
+    public boolean arena;
+
     Trainer trainer;
 
     @Setup(Level.Trial)
     public void setup() {
+        StepArena.setEnabled(arena);
         Backends.use(Backends.create("simd", threads));
         int batch = 8, seq = 256;
         // enough scheduled steps for any run length: the schedule is constant (TrainStepBench.trainConfig)
