@@ -30,9 +30,13 @@ for n in 1 2 3; do
 done
 # the C SGEMM (what `auto` picks where it runs), once, against the pairs' median PyTorch
 ./moe bench TrainStepBench --kernels native --threads 1,2 --rounds 5 --json "$OUT/train_step_native.json" > "$OUT/train_step_native.log" 2>&1
+# the step arena's effect: the same binary with every op allocating its output, between two runs with the arena
+./moe bench TrainStepBench --kernels native --arena off --threads 1,2 --rounds 5 --json "$OUT/train_step_native_noarena.json" > "$OUT/train_step_native_noarena.log" 2>&1
+./moe bench TrainStepBench --kernels native --threads 1,2 --rounds 5 --json "$OUT/train_step_native-2.json" > "$OUT/train_step_native-2.log" 2>&1
 python3 bench/pytorch/pairs.py "$OUT" > "$OUT/train_step_pairs.txt"
 ./moe bench -f 1 -wi 1 -i 3 -w 2 -r 2 -prof gc -rf json -rff "$OUT/moe_layer.json" MoeLayerBench > "$OUT/moe_layer.txt" 2>&1
 python3 bench/pytorch/moe_layer_peer.py --jmh "$OUT/moe_layer.json" > "$OUT/moe_layer_peer.log" 2>&1
+./moe bench -f 1 -wi 1 -i 2 -w 2 -r 2 -prof gc -p arena=false -p impl=simd-1t MoeLayerBench > "$OUT/moe_layer_noarena_gc.txt" 2>&1
 ./moe bench -f 1 -wi 1 -i 3 -w 1 -r 1 -rf json -rff "$OUT/topk.json" TopKBench > "$OUT/topk.txt" 2>&1
 python3 bench/pytorch/topk_peer.py > "$OUT/topk_peer.log" 2>&1
 ./moe bench -f 1 -prof gc -p threads=1 TrainStepJmh > "$OUT/train_step_jmh_gc.txt" 2>&1

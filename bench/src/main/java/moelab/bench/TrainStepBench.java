@@ -10,6 +10,7 @@ import moelab.kernels.TimedKernels;
 import moelab.nn.ModelConfig;
 import moelab.nn.MoeConfig;
 import moelab.nn.Transformer;
+import moelab.tensor.StepArena;
 import moelab.train.SafeTensors;
 import moelab.train.StepMetrics;
 import moelab.train.TrainConfig;
@@ -45,7 +46,7 @@ import java.util.Locale;
  *
  * <pre>
  * ./moe bench TrainStepBench
- *      [--threads 1,2] [--steps 3] [--warmup 2] [--rounds 3] [--kernels simd] [--json FILE]
+ *      [--threads 1,2] [--steps 3] [--warmup 2] [--rounds 3] [--kernels simd] [--arena on|off] [--json FILE]
  *      [--batch 8] [--seq 256]   (smaller batch/seq only for smoke tests: not the named config)
  * </pre>
  * Compare with {@code python3 bench/pytorch/train_step_peer.py --java-json FILE}. {@code --export DIR}
@@ -71,6 +72,7 @@ public final class TrainStepBench {
         int[] threads = {1, 2};
         int steps = 3, warmup = 2, rounds = 3, batch = 8, seq = 256;
         String kernels = "simd";
+        boolean arena = true;
         Path json = null, export = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -85,11 +87,13 @@ public final class TrainStepBench {
                 case "--batch" -> batch = positive(a, v);
                 case "--seq" -> seq = positive(a, v);
                 case "--kernels" -> kernels = v;
+                case "--arena" -> arena = onOff(a, v);
                 case "--json" -> json = Path.of(v);
                 case "--export" -> export = Path.of(v);
                 default -> fail("unknown option " + a);
             }
         }
+        StepArena.setEnabled(arena);
         ModelConfig mc = modelConfig(seq);
         if (export != null) {
             exportCheck(mc, batch, seq, kernels, export);
@@ -100,8 +104,8 @@ public final class TrainStepBench {
         System.out.printf(Locale.ROOT, "TrainStepBench: %d layers, d=%d, %d heads, seq %d, batch %d, all MoE E=%d k=%d d_ff %d, "
                         + "vocab %d, untied head (%d tokens/step)%s%n", LAYERS, D_MODEL, HEADS, seq, batch, EXPERTS, TOP_K, D_FF,
                 VOCAB, tokensPerStep, named ? "" : "  [NOT the named config: smoke test only]");
-        System.out.printf(Locale.ROOT, "kernels %s, %d warm-up steps, %d rounds x %d steps, then 1 profiled round%n",
-                kernels, warmup, rounds, steps);
+        System.out.printf(Locale.ROOT, "kernels %s, step arena %s, %d warm-up steps, %d rounds x %d steps, then 1 profiled round%n",
+                kernels, arena ? "on" : "off", warmup, rounds, steps);
 
         List<Result> results = new ArrayList<>();
         for (int t : threads) {
@@ -114,7 +118,7 @@ public final class TrainStepBench {
             print(r, tokensPerStep);
         }
         if (json != null) {
-            Files.writeString(json, toJson(results, kernels, batch, seq, steps, rounds, warmup), StandardCharsets.UTF_8);
+            Files.writeString(json, toJson(results, kernels, arena, batch, seq, steps, rounds, warmup), StandardCharsets.UTF_8);
             System.out.println("wrote " + json);
         }
     }
@@ -251,14 +255,14 @@ public final class TrainStepBench {
                 gemmSec > 0 ? s.gemmFlops() * 1e-9 / gemmSec : 0, s.kernelCalls() / steps, s.kernelNanos() / steps / 1e6);
     }
 
-    static String toJson(List<Result> results, String kernels, int batch, int seq, int steps, int rounds, int warmup) {
+    static String toJson(List<Result> results, String kernels, boolean arena, int batch, int seq, int steps, int rounds, int warmup) {
         StringBuilder b = new StringBuilder();
         b.append("{\n  \"bench\": \"train_step\",\n");
         b.append(String.format(Locale.ROOT, "  \"config\": {\"layers\": %d, \"d_model\": %d, \"heads\": %d, \"seq_len\": %d, \"batch\": %d, "
                         + "\"experts\": %d, \"top_k\": %d, \"d_ff\": %d, \"vocab\": %d, \"tied\": false, \"named_config\": %b},\n",
                 LAYERS, D_MODEL, HEADS, seq, batch, EXPERTS, TOP_K, D_FF, VOCAB, batch == 8 && seq == 256));
-        b.append(String.format(Locale.ROOT, "  \"kernels\": \"%s\", \"steps\": %d, \"rounds\": %d, \"warmup\": %d,\n",
-                kernels.replace("\"", ""), steps, rounds, warmup));
+        b.append(String.format(Locale.ROOT, "  \"kernels\": \"%s\", \"step_arena\": %b, \"steps\": %d, \"rounds\": %d, \"warmup\": %d,\n",
+                kernels.replace("\"", ""), arena, steps, rounds, warmup));
         b.append("  \"results\": [");
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);
@@ -340,6 +344,13 @@ public final class TrainStepBench {
         return x;
     }
 
+    private static boolean onOff(String opt, String v) {
+        if (v.equals("on")) return true;
+        if (v.equals("off")) return false;
+        fail(opt + " must be on or off, got '" + v + "'");
+        return false;
+    }
+
     private static int parse(String opt, String v) {
         try { return Integer.parseInt(v.trim()); } catch (NumberFormatException e) { fail(opt + " needs an integer, got '" + v + "'"); return 0; }
     }
@@ -347,10 +358,11 @@ public final class TrainStepBench {
     private static void usage() {
         System.out.println("""
                 usage: TrainStepBench [--threads 1,2] [--steps 3] [--warmup 2] [--rounds 3] [--kernels simd|scalar|...]
-                                      [--json FILE] [--batch 8] [--seq 256]
+                                      [--arena on|off] [--json FILE] [--batch 8] [--seq 256]
                        TrainStepBench --export DIR [--batch B] [--seq S]
                   Training tokens/s (median of the rounds) and the share of the step time in GEMM, attention,
                   routing/dispatch, MoE experts, optimizer and other ops, for the named small config.
+                  --arena off: every op allocates its output (the step arena recycles them; default on).
                   --batch/--seq other than 8/256 leave the named config (smoke tests only).
                   --export DIR: no benchmark; writes the initial weights, the first batch, its loss and
                   the weights after one step, for train_step_peer.py --check DIR.""");
