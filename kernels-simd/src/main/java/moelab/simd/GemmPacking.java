@@ -133,14 +133,30 @@ final class GemmPacking {
 
     /** packB for B stored [n,k] (transB). */
     private static void packBRows(float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst) {
-        // op(B)(p, j) = b[j*ldb + p0 + p]: read the NR stored rows (columns of op(B)) of a
-        // panel in chunks of P_CHUNK steps and scatter them with stride NR. The chunk keeps
-        // the written part of the panel (P_CHUNK x NR floats: 4 KiB at 256 bits, 8 at 512) in L1:
-        // scattering one whole column at a time walks all kc lines of the panel NR times.
-        for (int q = 0, jr = 0; jr < nc; q++, jr += NR) {
-            int cols = Math.min(NR, nc - jr);
+        int fullCols = nc - nc % NR;
+        int pVec = 0;
+        if (SimdGemm.WIDE && fullCols > 0) {
+            // AVX-512: the full panels' first kc - kc % 8 steps by 8 x 8 register transposes
+            pVec = kc - kc % T;
+            transposeFullPanels(b, bOff, ldb, p0, pVec, j0, fullCols, kc, dst);
+        }
+        packBRowsScalar(b, bOff, ldb, p0, kc, j0, 0, fullCols, pVec, dst);  // steps past the transposes
+        packBRowsScalar(b, bOff, ldb, p0, kc, j0, fullCols, nc, 0, dst);    // the partial panel
+    }
+
+    /**
+     * packBRows, scalar, for panel columns [c0, c1) of the block (c0 a multiple of NR) and steps
+     * [pFrom, kc). op(B)(p, j) = b[j*ldb + p0 + p]: read the NR stored rows (columns of op(B)) of
+     * a panel in chunks of P_CHUNK steps and scatter them with stride NR. The chunk keeps the
+     * written part of the panel (P_CHUNK x NR floats: 4 KiB at 256 bits, 8 at 512) in L1:
+     * scattering one whole column at a time walks all kc lines of the panel NR times.
+     */
+    private static void packBRowsScalar(float[] b, int bOff, int ldb, int p0, int kc, int j0, int c0, int c1, int pFrom, float[] dst) {
+        if (pFrom >= kc) return;
+        for (int q = c0 / NR, jr = c0; jr < c1; q++, jr += NR) {
+            int cols = Math.min(NR, c1 - jr);
             int d = q * kc * NR;
-            for (int p1 = 0; p1 < kc; p1 += P_CHUNK) {
+            for (int p1 = pFrom; p1 < kc; p1 += P_CHUNK) {
                 int p2 = Math.min(kc, p1 + P_CHUNK);
                 for (int c = 0; c < cols; c++) {
                     int src = bOff + (j0 + jr + c) * ldb + p0;
@@ -148,6 +164,73 @@ final class GemmPacking {
                 }
                 for (int c = cols; c < NR; c++) {
                     for (int p = p1, dd = d + p1 * NR + c; p < p2; p++, dd += NR) dst[dd] = 0f;
+                }
+            }
+        }
+    }
+
+    /** Side of the register transpose: 8 x 8 floats, one 256-bit vector per row. */
+    private static final int T = 8;
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+    /**
+     * Lane sources of the transpose's three stages, for the pair (A, B) of rows d apart
+     * (d = 1, 2, 4): lo[n] / hi[n] index the concatenation A:B (B's lanes are 8..15).
+     * In groups of 2d lanes, lo takes d lanes of A then d of B from the group's first half,
+     * hi the same from its second half. After the stage with d = 4, row i holds column i.
+     */
+    private static final float[] STAGE_LO = new float[3 * T], STAGE_HI = new float[3 * T];
+    static {
+        for (int s = 0, d = 1; s < 3; s++, d <<= 1) {
+            for (int n = 0; n < T; n++) {
+                int group = n / (2 * d) * 2 * d, r = n % (2 * d);
+                int lo = r < d ? group + r : T + group + r - d;
+                STAGE_LO[s * T + n] = lo;
+                STAGE_HI[s * T + n] = lo + d;
+            }
+        }
+    }
+
+    /**
+     * The full panels of packBRows, steps [0, pEnd) (pEnd a multiple of 8), as 8 x 8 transposes:
+     * 8 stored rows x 8 steps are loaded as 8 vectors, transposed with 24 two-source selects
+     * (vpermt2ps under AVX-512VL) and stored as 8 steps x 8 panel columns. The scalar form moves
+     * one float per load and store; this one moves 8, with 3 selects per vector.
+     */
+    private static void transposeFullPanels(float[] b, int bOff, int ldb, int p0, int pEnd, int j0, int fullCols, int kc, float[] dst) {
+        // index vectors made here, not static: C2 keeps them in registers only if it creates them
+        FloatVector lo0 = FloatVector.fromArray(S8, STAGE_LO, 0), hi0 = FloatVector.fromArray(S8, STAGE_HI, 0);
+        FloatVector lo1 = FloatVector.fromArray(S8, STAGE_LO, T), hi1 = FloatVector.fromArray(S8, STAGE_HI, T);
+        FloatVector lo2 = FloatVector.fromArray(S8, STAGE_LO, 2 * T), hi2 = FloatVector.fromArray(S8, STAGE_HI, 2 * T);
+        for (int jr = 0; jr < fullCols; jr += NR) {
+            int d = (jr / NR) * kc * NR;
+            for (int cg = 0; cg < NR; cg += T) {
+                int src = bOff + (j0 + jr + cg) * ldb + p0;
+                for (int p = 0; p < pEnd; p += T) {
+                    int s = src + p;
+                    FloatVector r0 = FloatVector.fromArray(S8, b, s), r1 = FloatVector.fromArray(S8, b, s + ldb);
+                    FloatVector r2 = FloatVector.fromArray(S8, b, s + 2 * ldb), r3 = FloatVector.fromArray(S8, b, s + 3 * ldb);
+                    FloatVector r4 = FloatVector.fromArray(S8, b, s + 4 * ldb), r5 = FloatVector.fromArray(S8, b, s + 5 * ldb);
+                    FloatVector r6 = FloatVector.fromArray(S8, b, s + 6 * ldb), r7 = FloatVector.fromArray(S8, b, s + 7 * ldb);
+                    // stage d = 1: pairs (0,1) (2,3) (4,5) (6,7)
+                    FloatVector t0 = lo0.selectFrom(r0, r1), t1 = hi0.selectFrom(r0, r1);
+                    FloatVector t2 = lo0.selectFrom(r2, r3), t3 = hi0.selectFrom(r2, r3);
+                    FloatVector t4 = lo0.selectFrom(r4, r5), t5 = hi0.selectFrom(r4, r5);
+                    FloatVector t6 = lo0.selectFrom(r6, r7), t7 = hi0.selectFrom(r6, r7);
+                    // stage d = 2: pairs (0,2) (1,3) (4,6) (5,7)
+                    FloatVector u0 = lo1.selectFrom(t0, t2), u2 = hi1.selectFrom(t0, t2);
+                    FloatVector u1 = lo1.selectFrom(t1, t3), u3 = hi1.selectFrom(t1, t3);
+                    FloatVector u4 = lo1.selectFrom(t4, t6), u6 = hi1.selectFrom(t4, t6);
+                    FloatVector u5 = lo1.selectFrom(t5, t7), u7 = hi1.selectFrom(t5, t7);
+                    // stage d = 4: pairs (0,4) (1,5) (2,6) (3,7); row i is now step p + i
+                    int o = d + p * NR + cg;
+                    lo2.selectFrom(u0, u4).intoArray(dst, o);
+                    lo2.selectFrom(u1, u5).intoArray(dst, o + NR);
+                    lo2.selectFrom(u2, u6).intoArray(dst, o + 2 * NR);
+                    lo2.selectFrom(u3, u7).intoArray(dst, o + 3 * NR);
+                    hi2.selectFrom(u0, u4).intoArray(dst, o + 4 * NR);
+                    hi2.selectFrom(u1, u5).intoArray(dst, o + 5 * NR);
+                    hi2.selectFrom(u2, u6).intoArray(dst, o + 6 * NR);
+                    hi2.selectFrom(u3, u7).intoArray(dst, o + 7 * NR);
                 }
             }
         }

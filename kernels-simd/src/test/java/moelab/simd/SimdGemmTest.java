@@ -87,6 +87,27 @@ class SimdGemmTest {
                         + ") C[" + (i / n) + "," + (i % n) + "] = " + x[i] + " vs " + y[i]);
     }
 
+    /** Packing a transposed B (register transposes at 512 bits) equals packing its explicit transpose. */
+    @Test
+    void transposedBPacksLikeItsTranspose() {
+        Random rng = new Random(5);
+        // block shapes: partial and full panels, kc below, at and past multiples of 8, offsets
+        int[][] blocks = {{1, 1}, {7, 31}, {8, 32}, {9, 33}, {64, 64}, {256, 128}, {255, 97}, {17, 5}};
+        for (int[] blk : blocks) {
+            int kc = blk[0], nc = blk[1], p0 = 3, j0 = 2, bOff = 5;
+            int k = p0 + kc + 4, n = j0 + nc + 1, ldb = k + 1;   // B stored [n, k] with padding
+            float[] b = random(rng, bOff + n * ldb);
+            float[] bT = new float[n * k];                       // the same B stored [k, n]
+            for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) bT[p * n + j] = b[bOff + j * ldb + p];
+            int size = (nc + SimdGemm.NR - 1) / SimdGemm.NR * SimdGemm.NR * kc;
+            float[] viaTrans = new float[size], viaCopy = new float[size];
+            java.util.Arrays.fill(viaTrans, Float.NaN);
+            GemmPacking.packB(true, b, bOff, ldb, p0, kc, j0, nc, viaTrans);
+            GemmPacking.packB(false, bT, 0, n, p0, kc, j0, nc, viaCopy);
+            assertArrayEquals(viaCopy, viaTrans, "kc=" + kc + " nc=" + nc);
+        }
+    }
+
     private static float[] random(Random rng, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = rng.nextFloat() * 2f - 1f;
