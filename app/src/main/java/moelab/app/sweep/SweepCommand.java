@@ -87,7 +87,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     /** Bundled sweep files, loadable with --named. */
-    public static final List<String> NAMED = List.of("testbed", "testbed-full", "routing-methods", "mar", "orthvar", "smoke", "study-testbed", "study-testbed-methods", "study-scope", "study-scope-bpe", "study-mar", "study-mar-steer", "study-mar-bpe", "study-orthvar", "study-orthvar-fixed", "study-orthvar-bpe");
+    public static final List<String> NAMED = List.of("testbed", "testbed-full", "routing-methods", "mar", "orthvar", "smoke", "study-testbed", "study-testbed-methods", "study-scope", "study-scope-bpe", "study-mar", "study-mar-steer", "study-mar-bpe", "study-orthvar", "study-orthvar-fixed", "study-orthvar-bpe", "study-calibration", "study-calibration-long");
 
     @Override
     public Integer call() {
