@@ -5,6 +5,7 @@ import moelab.kernels.Kernels;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -101,7 +102,7 @@ class SimdGemmTest {
             for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) bT[p * n + j] = b[bOff + j * ldb + p];
             int size = (nc + SimdGemm.NR - 1) / SimdGemm.NR * SimdGemm.NR * kc;
             float[] viaTrans = new float[size], viaCopy = new float[size];
-            java.util.Arrays.fill(viaTrans, Float.NaN);
+            Arrays.fill(viaTrans, Float.NaN);
             GemmPacking.packB(true, b, bOff, ldb, p0, kc, j0, nc, viaTrans);
             GemmPacking.packB(false, bT, 0, n, p0, kc, j0, nc, viaCopy);
             assertArrayEquals(viaCopy, viaTrans, "kc=" + kc + " nc=" + nc);
